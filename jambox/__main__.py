@@ -1,0 +1,3 @@
+from jambox.cli import main
+
+raise SystemExit(main())
