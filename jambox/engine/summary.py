@@ -1,0 +1,122 @@
+"""What a run heard and played, as a JSON-able dict and as plain words."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jambox.engine.chain import Chain
+from jambox.events import PARTS, PITCH_CLASSES, PlayedNote
+
+
+def bar_starts(chain: Chain, duration: int) -> list[int]:
+    """Bar boundaries in stream samples: the listener's downbeats, extended on its final grid."""
+    heard = chain.heard
+    downbeats = sorted({b.time for b in chain.record.beats if b.position == 0})
+    bar = chain.bar_length()
+    if bar is None:
+        return [0]
+    if not downbeats:
+        anchor = heard.downbeat if heard.downbeat is not None else (heard.beat_phase or 0)
+        downbeats = [int(anchor)]
+    starts = list(downbeats)
+    t = starts[0] - bar
+    while t > -bar:  # before the first downbeat heard (the pickup included)
+        starts.insert(0, int(round(max(t, 0))))
+        t -= bar
+    t = starts[-1] + bar
+    while t < duration:
+        starts.append(int(round(t)))
+        t += bar
+    return sorted(set(starts))
+
+
+def part_bars(chain: Chain, part: str, duration: int) -> list[dict]:
+    from jambox.generate.tension import harmonic_tension
+
+    sr = chain.sample_rate
+    starts = bar_starts(chain, duration)
+    notes = [n for n in chain.record.played if n.part == part]
+    bass = sorted(chain.record.notes.values(), key=lambda n: n.onset)
+    heard = chain.heard
+    bars = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else duration
+        if end <= start:
+            continue
+        in_bar = [n for n in notes if start <= n.time < end]
+        if not in_bar:
+            continue
+        entry = {
+            "bar": i,
+            "start": round(start / sr, 3),
+            "events": len(in_bar),
+            "mean_velocity": round(float(np.mean([n.velocity for n in in_bar])), 1),
+            "tension": None,
+        }
+        if part == "keys":
+            bass_in_bar = [n for n in bass if start <= n.onset < end]
+            entry["tension"] = round(float(harmonic_tension(in_bar, bass_in_bar, heard.key_tonic, heard.key_mode)), 3)
+        bars.append(entry)
+    return bars
+
+
+def summarize(chain: Chain, duration: int) -> dict:
+    sr = chain.sample_rate
+    heard = chain.heard
+    notes = sorted(chain.record.notes.values(), key=lambda n: n.onset)
+    key = None if heard.key_tonic is None else {"tonic": PITCH_CLASSES[heard.key_tonic], "mode": heard.key_mode}
+    out = {
+        "duration_s": round(duration / sr, 3),
+        "heard": {
+            "tempo_bpm": None if heard.tempo_bpm is None else round(heard.tempo_bpm, 2),
+            "meter": list(heard.meter),
+            "key": key,
+            "loop_bars": heard.loop_bars,
+            "swing": round(heard.swing, 3),
+            "offset_ms": round(heard.offset_ms, 1),
+            "notes": len(notes),
+            "pitches": sorted({n.pitch for n in notes}),
+        },
+        "joins": [{"t": round(t / sr, 3), "event": e} for t, e in chain.record.joins],
+        "actions": [
+            {"t": round(t / sr, 3), "action": a.kind.value, **({"control": a.control, "value": a.value} if a.control else {}),
+             "source": a.source, "effect": effect}
+            for t, a, effect in chain.record.actions
+        ],
+        "parts": {},
+    }
+    for part in PARTS:
+        played = [n for n in chain.record.played if n.part == part]
+        out["parts"][part] = {"events": len(played), "bars": part_bars(chain, part, duration)}
+    return out
+
+
+def describe(summary: dict) -> str:
+    h = summary["heard"]
+    tempo = f"{h['tempo_bpm']:.1f} bpm" if h["tempo_bpm"] else "no steady tempo"
+    key = f"{h['key']['tonic']} {h['key']['mode']}" if h["key"] else "no key yet"
+    loop = f"{h['loop_bars']}-bar loop" if h["loop_bars"] else "no loop found"
+    feel = "straight" if h["swing"] < 0.54 else f"swung ({h['swing']:.2f})"
+    lines = [
+        f"Heard {summary['duration_s']:.1f} s: {tempo}, {h['meter'][0]}/{h['meter'][1]}, {key}, {loop}, "
+        f"{h['notes']} notes, {feel}, {h['offset_ms']:+.0f} ms from the grid.",
+    ]
+    for j in summary["joins"]:
+        lines.append(f"  {j['event']} at {j['t']:.2f} s")
+    for a in summary["actions"]:
+        lines.append(f"  {a['t']:.2f} s: {a['action']} ({a['source']}){': ' + a['effect'] if a['effect'] else ''}")
+    for part, info in summary["parts"].items():
+        bars = info["bars"]
+        if not bars:
+            lines.append(f"Played {part}: nothing.")
+            continue
+        vel = np.mean([b["mean_velocity"] for b in bars])
+        desc = f"Played {part}: {info['events']} notes over {len(bars)} bars, mean velocity {vel:.0f}"
+        if part == "keys":
+            desc += f", mean tension {np.mean([b['tension'] for b in bars]):.2f}"
+        lines.append(desc + ".")
+    return "\n".join(lines)
+
+
+def played_in_order(played: list[PlayedNote]) -> list[PlayedNote]:
+    return sorted(played, key=lambda n: (n.time, n.part, n.pitch))
