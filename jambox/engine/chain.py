@@ -32,6 +32,7 @@ class ChainRecord:
     played: list[PlayedNote] = field(default_factory=list)
     actions: list[tuple[int, Action, str]] = field(default_factory=list)  # (applied at, action, effect)
     joins: list[tuple[int, str]] = field(default_factory=list)  # (stream time, "joined"/"stopped")
+    session_events: list[tuple[int, str]] = field(default_factory=list)  # suggestions offered, adopted, let go
 
 
 class Chain:
@@ -70,6 +71,8 @@ class Chain:
         self.now += len(hop)
         self.heard = self.listener.heard()
         self._apply_due_actions()
+        for event in self.session.tick(self.now, self.heard):
+            self.record.session_events.append((self.now, event))
         return self._plan()
 
     def finish(self) -> None:
@@ -102,6 +105,7 @@ class Chain:
 
     def _plan(self) -> list[PlayedNote]:
         controls = self.session.controls()
+        self.performer.set_level(controls.level)
         decision = self.join.update(self.heard, self.now, enabled=controls.playing, join_now=controls.join_now)
         if decision.changed:
             self.record.joins.append((self.now, decision.changed))

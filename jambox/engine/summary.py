@@ -83,6 +83,7 @@ def summarize(chain: Chain, duration: int) -> dict:
              "source": a.source, "effect": effect}
             for t, a, effect in chain.record.actions
         ],
+        "session_events": [{"t": round(t / sr, 3), "event": e} for t, e in chain.record.session_events],
         "parts": {},
     }
     for part in PARTS:
