@@ -57,6 +57,10 @@ class Field:
 
 F = Field
 
+# What a button gesture may do: an action name (jambox.controls.actions.ActionKind, all but "set"), or nothing.
+GESTURE_ACTIONS = ("", "keep", "softer", "softer_all", "more_dissonance", "resolve", "let_go", "start_stop",
+                   "join_now", "tap")
+
 SCHEMA: dict[str, dict[str, Field]] = {
     "audio": {
         "sample_rate": F(int, 48000, "stream sample rate in Hz", choices=(44100, 48000, 96000)),
@@ -106,6 +110,24 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "suggestions": F(bool, True, "let the box propose variations at phrase boundaries"),
         "footswitch_action": F(str, "start_stop", "what the foot-switch does",
                                choices=("start_stop", "join_now", "keep", "softer", "more_dissonance", "tap")),
+        "footswitch_long": F(str, "join_now", "what a long press of the foot-switch does; empty = nothing", choices=GESTURE_ACTIONS),
+        "footswitch_double": F(str, "", "what a double press of the foot-switch does; empty = nothing", choices=GESTURE_ACTIONS),
+        "footswitch2_press": F(str, "tap", "what the second foot-switch does; empty = nothing", choices=GESTURE_ACTIONS),
+        "footswitch2_long": F(str, "", "what a long press of the second foot-switch does", choices=GESTURE_ACTIONS),
+        "footswitch2_double": F(str, "", "what a double press of the second foot-switch does", choices=GESTURE_ACTIONS),
+        "keep_press": F(str, "keep", "what a press of KEEP does; empty = nothing", choices=GESTURE_ACTIONS),
+        "keep_long": F(str, "", "what a long press of KEEP does", choices=GESTURE_ACTIONS),
+        "keep_double": F(str, "let_go", "what a double press of KEEP does", choices=GESTURE_ACTIONS),
+        "softer_press": F(str, "softer", "what a press of SOFTER does", choices=GESTURE_ACTIONS),
+        "softer_long": F(str, "softer_all", "what a long press of SOFTER does", choices=GESTURE_ACTIONS),
+        "softer_double": F(str, "", "what a double press of SOFTER does", choices=GESTURE_ACTIONS),
+        "dissonance_press": F(str, "more_dissonance", "what a press of MORE DISSONANCE does", choices=GESTURE_ACTIONS),
+        "dissonance_long": F(str, "resolve", "what a long press of MORE DISSONANCE does", choices=GESTURE_ACTIONS),
+        "dissonance_double": F(str, "", "what a double press of MORE DISSONANCE does", choices=GESTURE_ACTIONS),
+        "knob_dead_band": F(float, 0.02, "a knob sends a new value only when it moves this far (share of its travel)", 0.0, 0.5),
+        "knob_smoothing_s": F(float, 0.05, "time constant of the smoothing of knob readings (0 = none)", 0.0, 2.0),
+        "knob_poll_hz": F(int, 50, "how often the MCP3008 knobs are read per second", 5, 500),
+        "encoder_step": F(float, 0.05, "how far one detent of a rotary encoder moves its control", 0.005, 0.5),
     },
     "gpio": {
         "keep_pin": F(int, 17, "BCM pin of the KEEP button", 0, 27),
@@ -116,9 +138,26 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "led_listening_pin": F(int, 5, "BCM pin of the LISTENING LED", 0, 27),
         "led_playing_pin": F(int, 6, "BCM pin of the PLAYING LED", 0, 27),
         "led_beat_pin": F(int, 13, "BCM pin of the BEAT LED", 0, 27),
-        "led_suggestion_pin": F(int, 19, "BCM pin of the SUGGESTION LED", 0, 27),
+        "led_suggestion_pin": F(int, 16, "BCM pin of the SUGGESTION LED", 0, 27),
         "led_error_pin": F(int, 26, "BCM pin of the ERROR LED", 0, 27),
         "pull_up": F(bool, True, "buttons short the pin to ground (internal pull-up)"),
+        "adc_select": F(int, 0, "SPI0 chip select of the MCP3008 (0 = CE0 on BCM 8, 1 = CE1 on BCM 7)", 0, 1),
+        "energy_adc_channel": F(int, 0, "MCP3008 channel of the ENERGY knob; -1 = none", -1, 7),
+        "tension_adc_channel": F(int, 1, "MCP3008 channel of the TENSION knob; -1 = none", -1, 7),
+        "surprise_adc_channel": F(int, 2, "MCP3008 channel of the SURPRISE knob; -1 = none", -1, 7),
+        "level_adc_channel": F(int, 3, "MCP3008 channel of the LEVEL knob; -1 = none", -1, 7),
+        "energy_encoder_a": F(int, 4, "BCM pin of the ENERGY encoder's A contact; -1 = none", -1, 27),
+        "energy_encoder_b": F(int, 12, "BCM pin of the ENERGY encoder's B contact", -1, 27),
+        "energy_encoder_push": F(int, -1, "BCM pin of the ENERGY encoder's push switch (back to the start value); -1 = none", -1, 27),
+        "tension_encoder_a": F(int, 14, "BCM pin of the TENSION encoder's A contact; -1 = none", -1, 27),
+        "tension_encoder_b": F(int, 15, "BCM pin of the TENSION encoder's B contact", -1, 27),
+        "tension_encoder_push": F(int, -1, "BCM pin of the TENSION encoder's push switch; -1 = none", -1, 27),
+        "surprise_encoder_a": F(int, -1, "BCM pin of the SURPRISE encoder's A contact; -1 = none", -1, 27),
+        "surprise_encoder_b": F(int, -1, "BCM pin of the SURPRISE encoder's B contact", -1, 27),
+        "surprise_encoder_push": F(int, -1, "BCM pin of the SURPRISE encoder's push switch; -1 = none", -1, 27),
+        "level_encoder_a": F(int, -1, "BCM pin of the LEVEL encoder's A contact; -1 = none", -1, 27),
+        "level_encoder_b": F(int, -1, "BCM pin of the LEVEL encoder's B contact", -1, 27),
+        "level_encoder_push": F(int, -1, "BCM pin of the LEVEL encoder's push switch; -1 = none", -1, 27),
     },
     "memory": {
         "state_file": F(str, "", "SQLite state file; empty = the user's data directory (/var/lib/jambox under systemd)"),
