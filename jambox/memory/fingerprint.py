@@ -1,0 +1,223 @@
+"""Riff fingerprints: the same riff gives the same fingerprint in any key, at any tempo, from any bar.
+
+A riff is reduced to what makes it that riff: where its notes fall on the 16th grid of one loop, and
+each note's pitch relative to the loop's lowest note. Time is measured in grid steps (so tempo drops
+out), pitch relative to the lowest note (so transposition drops out), the loop is rotated to a
+canonical start (so it does not matter on which beat the listener began), and a loop that is two
+copies of a shorter one is reduced to the shorter (so a 2-bar riff heard as 4 bars is the same riff).
+
+The fingerprint string carries both an exact key and the quantised features themselves::
+
+    r1:4/4:2:9f3a61c0b2de:AAAAAgAHBAw...
+    |  |   | |            `- base64 of (step: uint16, relative pitch: uint8) per note
+    |  |   | `- hash of the canonical features: equal riffs, equal hash
+    |  |   `- loop length in bars (after reduction)
+    |  `- meter
+    `- format version
+
+so a riff played slightly differently (a note moved by a 16th, one pitch changed) still matches by
+:func:`riff_similarity`, computed from the strings alone; nothing else has to be stored beside them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from jambox.errors import ValueRangeError
+from jambox.events import Note
+
+FORMAT = "r1"
+STEPS_PER_WHOLE = 16  # the 16th-note grid
+MAX_LOOP_BARS = 16
+SIMILAR = 0.75  # riff_similarity at or above this counts as "the same riff, played a bit differently"
+
+
+@dataclass(frozen=True, slots=True)
+class RiffFeatures:
+    """A riff on its grid: ``steps`` onsets in ``0..loop_steps-1``, ``pitches`` relative to the lowest note."""
+
+    meter: tuple[int, int]
+    bars: int
+    steps_per_bar: int
+    steps: tuple[int, ...]
+    pitches: tuple[int, ...]
+
+    @property
+    def loop_steps(self) -> int:
+        return self.bars * self.steps_per_bar
+
+
+def steps_per_bar(meter: tuple[int, int]) -> int:
+    num, den = meter
+    return num * STEPS_PER_WHOLE // den
+
+
+def riff_fingerprint(notes: list[Note], beat_period: float, loop_bars: int, meter: tuple[int, int]) -> str:
+    """The fingerprint of the riff in ``notes`` (the latest loop of them is used).
+
+    ``beat_period`` is samples per notated beat (as in :class:`jambox.events.Heard`), ``loop_bars``
+    the loop's length in bars, ``meter`` e.g. (4, 4) or (6, 8). Raises ValueRangeError for arguments
+    out of range and for fewer than two notes (there is no riff to recognise in one note).
+    """
+    return encode(riff_features(notes, beat_period, loop_bars, meter))
+
+
+def riff_features(notes: list[Note], beat_period: float, loop_bars: int, meter: tuple[int, int]) -> RiffFeatures:
+    meter = _check_meter(meter)
+    if not isinstance(loop_bars, int) or isinstance(loop_bars, bool) or not 1 <= loop_bars <= MAX_LOOP_BARS:
+        raise ValueRangeError(f"loop_bars must be an integer in range 1..{MAX_LOOP_BARS}, not {loop_bars!r}")
+    try:
+        beat_period = float(beat_period)
+    except (TypeError, ValueError):
+        raise ValueRangeError(f"beat_period must be a positive number of samples, not {beat_period!r}") from None
+    if not math.isfinite(beat_period) or beat_period <= 0:
+        raise ValueRangeError(f"beat_period must be a positive number of samples, not {beat_period!r}")
+    if len(notes) < 2:
+        raise ValueRangeError(f"a riff fingerprint needs at least 2 notes, not {len(notes)}")
+    spb = steps_per_bar(meter)
+    step = beat_period * meter[1] / STEPS_PER_WHOLE  # samples per 16th
+    loop_steps = loop_bars * spb
+    loop_len = loop_steps * step
+    onsets = np.array([n.onset for n in notes], dtype=np.float64)
+    order = np.argsort(onsets, kind="stable")
+    onsets = onsets[order]
+    pitches = np.array([notes[i].pitch for i in order], dtype=np.int64)
+    # The latest loop's worth of notes: a complete loop whatever bar the window began on.
+    keep = onsets > onsets[-1] - loop_len + step / 2
+    onsets, pitches = onsets[keep], pitches[keep]
+    # The grid's phase from the notes themselves (circular mean of their offsets from a 16th grid).
+    angles = 2 * np.pi * (onsets % step) / step
+    phase = (np.angle(np.mean(np.exp(1j * angles))) / (2 * np.pi)) * step
+    grid = np.rint((onsets - phase) / step).astype(np.int64) % loop_steps
+    by_step: dict[int, int] = {}
+    for s, p in zip(grid.tolist(), pitches.tolist()):
+        by_step[s] = min(p, by_step.get(s, p))  # two notes on one step (a slide, a chord): the lower
+    lowest = min(by_step.values())
+    events = sorted((s, p - lowest) for s, p in by_step.items())
+    bars, events = _reduce_period(events, loop_bars, spb)
+    events = _canonical_rotation(events, bars * spb)
+    return RiffFeatures(meter, bars, spb, tuple(s for s, _ in events), tuple(min(p, 255) for _, p in events))
+
+
+def encode(f: RiffFeatures) -> str:
+    payload = b"".join(struct.pack(">HB", s, p) for s, p in zip(f.steps, f.pitches))
+    digest = hashlib.blake2b(f"{f.meter}|{f.bars}|".encode() + payload, digest_size=6).hexdigest()
+    body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    return f"{FORMAT}:{f.meter[0]}/{f.meter[1]}:{f.bars}:{digest}:{body}"
+
+
+@lru_cache(maxsize=4096)
+def decode(fingerprint: str) -> RiffFeatures:
+    """The features a fingerprint string carries; ValueRangeError if it is not one."""
+    try:
+        fmt, meter, bars, _digest, body = fingerprint.split(":")
+        if fmt != FORMAT:
+            raise ValueError(fmt)
+        num, den = (int(x) for x in meter.split("/"))
+        payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+        if len(payload) % 3:
+            raise ValueError("payload")
+        triples = [struct.unpack(">HB", payload[i:i + 3]) for i in range(0, len(payload), 3)]
+        feats = RiffFeatures((num, den), int(bars), steps_per_bar((num, den)),
+                             tuple(s for s, _ in triples), tuple(p for _, p in triples))
+    except (ValueError, TypeError, AttributeError, struct.error):
+        raise ValueRangeError(f"not a riff fingerprint: {fingerprint!r} (expected {FORMAT}:N/D:BARS:HASH:DATA)") from None
+    return feats
+
+
+def riff_key(fingerprint: str) -> str:
+    """The exact part of a fingerprint (format, meter, bars, hash), for display."""
+    return ":".join(fingerprint.split(":")[:4])
+
+
+def riff_similarity(a: str, b: str) -> float:
+    """How alike two riffs are, 0..1: 1.0 for the same riff, whatever key, tempo or starting bar.
+
+    Rhythm and pitch count half each. Rhythm: onsets that coincide count 1, onsets a 16th apart 0.5,
+    over the larger number of onsets, at the best rotation of one loop against the other. Pitch: of
+    the coinciding onsets, the share whose interval to the other riff's note is the most common one
+    (so a riff played in another key, or from another lowest note, still agrees).
+    Riffs in different meters are 0.0.
+    """
+    if a == b:
+        return 1.0
+    fa, fb = decode(a), decode(b)
+    if fa.steps_per_bar != fb.steps_per_bar or fa.meter != fb.meter:
+        return 0.0
+    length = math.lcm(fa.loop_steps, fb.loop_steps)
+    if length > 4 * max(fa.loop_steps, fb.loop_steps):
+        return 0.0
+    oa, pa = _tiled(fa, length)
+    ob, pb = _tiled(fb, length)
+    na, nb = int(oa.sum()), int(ob.sum())
+    denom = max(na, nb)
+    # Candidate rotations: the best few by a blurred circular cross-correlation (one FFT for all).
+    blur = ob + 0.5 * (np.roll(ob, 1) + np.roll(ob, -1))
+    corr = np.fft.irfft(np.conj(np.fft.rfft(oa)) * np.fft.rfft(blur), n=length)
+    candidates = np.argsort(-corr, kind="stable")[:4]
+    best = 0.0
+    for shift in candidates.tolist():
+        # roll b back by ``shift`` so that b[i + shift] lines up with a[i]
+        sb, sp = np.roll(ob, -shift), np.roll(pb, -shift)
+        exact = oa & sb
+        ra, rb = oa & ~exact, sb & ~exact
+        near = min(int((ra & (np.roll(rb, 1) | np.roll(rb, -1))).sum()),
+                   int((rb & (np.roll(ra, 1) | np.roll(ra, -1))).sum()))
+        n_exact = int(exact.sum())
+        rhythm = (n_exact + 0.5 * near) / denom
+        if n_exact:
+            diffs = (pa[exact] - sp[exact]) % 12
+            pitch = int(np.bincount(diffs, minlength=12).max()) / denom
+        else:
+            pitch = 0.0
+        best = max(best, 0.5 * rhythm + 0.5 * pitch)
+    return float(min(1.0, best))
+
+
+def _tiled(f: RiffFeatures, length: int) -> tuple[np.ndarray, np.ndarray]:
+    onsets = np.zeros(length, dtype=bool)
+    pitches = np.zeros(length, dtype=np.int64)
+    for rep in range(length // f.loop_steps):
+        for s, p in zip(f.steps, f.pitches):
+            onsets[rep * f.loop_steps + s] = True
+            pitches[rep * f.loop_steps + s] = p
+    return onsets, pitches
+
+
+def _check_meter(meter) -> tuple[int, int]:
+    try:
+        num, den = (int(x) for x in meter)
+    except (TypeError, ValueError):
+        raise ValueRangeError(f"meter must be (beats, note value) such as (4, 4), not {meter!r}") from None
+    if not 1 <= num <= 32 or den not in (1, 2, 4, 8, 16) or (num * STEPS_PER_WHOLE) % den:
+        raise ValueRangeError(f"meter must have 1..32 beats of a 1, 2, 4, 8 or 16th note, not {num}/{den}")
+    return num, den
+
+
+def _reduce_period(events: list[tuple[int, int]], bars: int, spb: int) -> tuple[int, list[tuple[int, int]]]:
+    """The shortest whole number of bars the loop repeats at, and its events within that period."""
+    full = set(events)
+    for d in range(1, bars):
+        if bars % d:
+            continue
+        period = d * spb
+        if all(((s + period) % (bars * spb), p) in full for s, p in events):
+            return d, sorted((s, p) for s, p in events if s < period)
+    return bars, events
+
+
+def _canonical_rotation(events: list[tuple[int, int]], loop_steps: int) -> list[tuple[int, int]]:
+    """The rotation of the cyclic loop that starts on a note and is lexicographically smallest."""
+    best = None
+    for s0, _ in events:
+        rotated = sorted(((s - s0) % loop_steps, p) for s, p in events)
+        if best is None or rotated < best:
+            best = rotated
+    return best or []
