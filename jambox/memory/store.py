@@ -87,6 +87,11 @@ def _check_place(path: Path) -> None:
     if path.is_dir():
         raise StateError(f"state file {path} is a directory; expected a SQLite file or a path where one can be created")
     parent = path.parent
+    for above in (parent, *parent.parents):
+        if above.exists():
+            if not above.is_dir():
+                raise StateError(f"cannot keep the state file {path}: {above} is a file, not a directory")
+            break
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -98,7 +103,28 @@ def _check_place(path: Path) -> None:
                          "kept there; choose another with --state or memory.state_file")
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_header(path: Path) -> None:
+    """A non-empty file must start with SQLite's header; checked before SQLite opens it, because
+    SQLite would delete or rewrite the -wal/-shm beside a file it cannot read, and those belong aside
+    with the file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise StateError(f"state file {path} is a directory") from None
+    except PermissionError as e:
+        raise _BadFile(f"cannot read it: {e.strerror}") from None
+    if head and head != SQLITE_HEADER:
+        raise _BadFile("file is not a database: no SQLite header")
+
+
 def _open_checked(path: Path) -> sqlite3.Connection:
+    _check_header(path)
     try:
         conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
     except sqlite3.Error as e:
