@@ -78,7 +78,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "lowest_note": F(int, 23, "lowest bass note to listen for (MIDI; 23 = B0 of a 5-string)", 12, 60),
         "highest_note": F(int, 72, "highest bass note to listen for (MIDI)", 36, 96),
         "silence_db": F(float, -55.0, "level below which the input counts as silence (dBFS)", -90.0, -10.0),
-        "onset_threshold": F(float, 0.3, "onset sensitivity (lower hears more onsets)", 0.01, 2.0),
+        "onset_threshold": F(float, 0.8, "onset sensitivity (lower hears more onsets)", 0.01, 2.0),
         "min_note_ms": F(float, 40.0, "shortest note that counts", 5.0, 500.0),
     },
     "generator": {

@@ -1,0 +1,51 @@
+"""Key (tonic and mode) from the bass notes so far.
+
+Krumhansl-Kessler key profiles correlated with the pitch-class weights of the notes, where a note
+on a downbeat or at the loop's start counts more: a bass line states the root there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+DECAY = 0.995  # per note: old notes fade, so a new riff in a new key takes over within a few bars
+MIN_WEIGHT = 4.0  # no key before this much evidence
+
+
+def _profiles() -> np.ndarray:
+    rows = []
+    for mode in (MAJOR, MINOR):
+        for tonic in range(12):
+            p = np.roll(mode, tonic)
+            rows.append((p - p.mean()) / p.std())
+    return np.array(rows)  # 24 x 12: C major .. B major, C minor .. B minor
+
+
+PROFILES = _profiles()
+
+
+class KeyTracker:
+    def __init__(self):
+        self.weights = np.zeros(12)
+        self.total = 0.0
+        self.tonic: int | None = None
+        self.mode = "major"
+        self.confidence = 0.0
+
+    def add(self, pitch: int, weight: float) -> None:
+        self.weights *= DECAY
+        self.total = self.total * DECAY + weight
+        self.weights[pitch % 12] += weight
+        if self.total < MIN_WEIGHT:
+            return
+        w = self.weights
+        if w.std() == 0:
+            return
+        z = (w - w.mean()) / w.std()
+        r = PROFILES @ z / 12.0
+        best = int(np.argmax(r))
+        self.tonic = best % 12
+        self.mode = "major" if best < 12 else "minor"
+        self.confidence = float(r[best])

@@ -1,0 +1,151 @@
+"""The listener: one hop of bass in, the events decided in that hop out, and a snapshot of what it heard.
+
+Streaming and causal: the same code runs live (a hop at a time from the input ring) and offline
+(a file fed hop by hop). Stages, each in its own module:
+notes (onsets, pitch, offsets) -> beat grid (tempo, phase, drift) -> meter/downbeat/loop, key, feel.
+Per-hop work is bounded: every history is a fixed-size deque, the heavier estimates run on a
+schedule (twice a second, once a beat), never over the whole session.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from jambox.errors import ValueRangeError
+from jambox.events import Beat, Heard, Note, Onset
+from jambox.listen.feel import FeelTracker
+from jambox.listen.key import KeyTracker
+from jambox.listen.meter import MeterTracker
+from jambox.listen.notes import NoteTracker
+from jambox.listen.tempo import BeatTracker
+
+RECENT_NOTES = 96  # kept for Heard.notes and for re-placing notes on a new grid
+HEARD_NOTES = 48  # notes handed to the generator: at least the last two loops of a busy riff
+DOWNBEAT_KEY_WEIGHT = 2.0  # a note on the one says more about the key
+MIN_TEMPO_CONFIDENCE = 0.25
+
+
+class Listener:
+    def __init__(self, sample_rate: int, cfg):
+        self.sample_rate = int(sample_rate)
+        self.hop_size = int(cfg.hop_size)
+        self.notes = NoteTracker(self.sample_rate, self.hop_size, cfg)
+        self.grid = BeatTracker(self.sample_rate)
+        self.meter = MeterTracker()
+        self.key = KeyTracker()
+        self.feel = FeelTracker()
+        self.now = 0
+        self.last_onset: int | None = None
+        self._recent: deque[Note] = deque(maxlen=RECENT_NOTES)  # latest version of each note, by onset order
+        self._grid_locks = 0
+        self._last_beat: int | None = None
+        self._section_start: int | None = None
+        self._heard = Heard(sample_rate=self.sample_rate)
+        self._dirty = False
+
+    # -- the stream -----------------------------------------------------------------------
+    def process(self, hop: np.ndarray) -> list:
+        """Hear exactly one hop (float32 mono); return the Onset, Note and Beat events decided in it."""
+        if hop.ndim != 1 or len(hop) != self.hop_size:
+            raise ValueRangeError(f"hop must be a 1-D array of {self.hop_size} samples, not shape {hop.shape}")
+        out = []
+        for ev in self.notes.process(np.asarray(hop, dtype=np.float32)):
+            self._take(ev, out)
+        self.now += self.hop_size
+        if self.grid.locks != self._grid_locks:
+            self._replace_notes()
+        for t, index in self.grid.advance(self.now):
+            guess = self.meter.update(index)
+            if guess.new_riff and guess.loop_start_beat is not None:
+                self._section_start = max(0, int(round(self.grid.time_of(guess.loop_start_beat))))
+            position = -1
+            if guess.downbeat_beat is not None:
+                position = (index - guess.downbeat_beat) % guess.meter[0]
+            self._last_beat = t
+            out.append(Beat(time=t, position=position, emitted_at=self.now))
+        if out:
+            self._dirty = True
+        return out
+
+    def finish(self) -> list:
+        out = []
+        for ev in self.notes.finish():
+            self._take(ev, out)
+        self._dirty = True
+        return out
+
+    def heard(self) -> Heard:
+        """The current picture, rebuilt only when something changed (cheap enough for every hop)."""
+        if self._dirty:
+            self._heard = self._build_heard()
+            self._dirty = False
+        return self._heard
+
+    # -- inside ---------------------------------------------------------------------------
+    def _take(self, ev, out: list) -> None:
+        out.append(ev)
+        if isinstance(ev, Onset):
+            self.last_onset = ev.time
+            return
+        if not isinstance(ev, Note):
+            return
+        if ev.offset is None:  # first heard: the pitch is new
+            weight = ev.velocity / 100.0
+            self.grid.add_onset(ev.onset, weight)
+            key_weight = weight
+            if self.grid.locked:
+                beat = self.grid.beat_number(ev.onset)
+                self.meter.add(beat, ev.pitch, weight)
+                self.feel.add(beat)
+                g = self.meter.guess
+                if g.downbeat_beat is not None and round(beat) % g.meter[0] == g.downbeat_beat % g.meter[0] \
+                        and abs(beat - round(beat)) < 0.15:
+                    key_weight *= DOWNBEAT_KEY_WEIGHT
+            self.key.add(ev.pitch, key_weight)
+            self._recent.append(ev)
+        else:
+            for i in range(len(self._recent) - 1, -1, -1):
+                if self._recent[i].onset == ev.onset:
+                    self._recent[i] = ev
+                    break
+
+    def _replace_notes(self) -> None:
+        """The grid re-locked: place the recent notes on the new grid."""
+        self._grid_locks = self.grid.locks
+        self.meter.reset()
+        for n in self._recent:
+            self.meter.add(self.grid.beat_number(n.onset), n.pitch, n.velocity / 100.0)
+
+    def _build_heard(self) -> Heard:
+        g = self.grid
+        m = self.meter.guess
+        base = dict(sample_rate=self.sample_rate, last_onset=self.last_onset,
+                    notes=tuple(list(self._recent)[-HEARD_NOTES:]), key_tonic=self.key.tonic, key_mode=self.key.mode)
+        if not g.locked:
+            return Heard(**base)
+        period = g.period
+        confident = g.confidence >= MIN_TEMPO_CONFIDENCE
+        downbeat = None
+        if m.downbeat_beat is not None:
+            last = g.next_index - 1
+            k = last - ((last - m.downbeat_beat) % m.meter[0])
+            downbeat = int(round(g.time_of(k)))
+        loop_start = None if m.loop_start_beat is None else max(0, int(round(g.time_of(m.loop_start_beat))))
+        section = self._section_start if self._section_start is not None else loop_start
+        return Heard(
+            **base,
+            tempo_bpm=60.0 * self.sample_rate / period if confident else None,
+            beat_period=period,
+            beat_phase=self._last_beat if self._last_beat is not None else int(round(g.next_beat - period)),
+            downbeat=downbeat,
+            meter=m.meter,
+            meter_confidence=m.confidence,
+            loop_bars=m.loop_bars,
+            loop_start=loop_start,
+            section_start=section,
+            swing=self.feel.swing,
+            offset_ms=1000.0 * self.feel.offset_beats * period / self.sample_rate,
+            tempo_confidence=float(g.confidence),
+        )

@@ -1,0 +1,182 @@
+"""Meter, downbeat and loop, from the notes placed on the beat grid.
+
+Each note is kept as a step on the grid (a sixteenth of a beat's four) with its pitch and weight.
+Every beat, the recent steps are compared with themselves shifted by L beats: the riff's loop is the
+shortest L at which the line repeats. The loop's length in beats, the accents within it (strong,
+low notes on a beat) and how often the line moves off the beat decide the meter and where the bar
+begins: a bass player states the one.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+STEPS = 4  # grid steps per beat
+HISTORY_BEATS = 48
+MAX_LOOP_BEATS = 16
+MIN_SIMILARITY = 0.72
+NEW_RIFF_SIMILARITY = 0.4  # the last loop matched the one before this badly: a new riff
+# beats per bar -> (meter, allowed bars per loop)
+METERS = {3: ((3, 4), (1, 2, 4)), 4: ((4, 4), (1, 2, 4)), 5: ((5, 4), (1, 2)), 6: ((6, 8), (1, 2)),
+          7: ((7, 8), (1, 2))}
+OFFBEAT_SHARE = 0.3  # more onsets than this off the beat: the beat is a quarter (x/4)
+
+
+@dataclass(frozen=True)
+class MeterGuess:
+    meter: tuple[int, int]
+    confidence: float
+    loop_beats: int | None
+    loop_bars: int | None
+    downbeat_beat: int | None  # a running beat number that is a downbeat
+    loop_start_beat: int | None  # running beat number where the current loop began
+    new_riff: bool
+
+
+class MeterTracker:
+    def __init__(self):
+        self._steps: deque[tuple[int, int, float]] = deque(maxlen=HISTORY_BEATS * STEPS)  # (step, pitch, weight)
+        self.guess = MeterGuess((4, 4), 0.0, None, None, None, None, False)
+        self._loop_since: int | None = None
+        self._section: int | None = None
+
+    def add(self, beat: float, pitch: int, weight: float) -> None:
+        self._steps.append((int(round(beat * STEPS)), int(pitch), float(weight)))
+
+    def reset(self) -> None:
+        self._steps.clear()
+        self._loop_since = None
+
+    def update(self, beat_index: int) -> MeterGuess:
+        """Re-decide after beat ``beat_index`` (running number) has passed."""
+        end = beat_index * STEPS
+        start = end - HISTORY_BEATS * STEPS
+        recent = [s for s in self._steps if start <= s[0] < end]
+        if len(recent) < 6:
+            return self.guess
+        n = end - start
+        onset = np.zeros(n)
+        pitch = np.full(n, -1)
+        for step, p, w in recent:
+            i = step - start
+            onset[i] = max(onset[i], w)
+            pitch[i] = p if pitch[i] < 0 else min(pitch[i], p)
+        first = min(s[0] for s in recent) - start
+        loop = self._find_loop(onset, pitch, first)
+        offbeat = float(np.mean([s[0] % STEPS != 0 for s in recent]))
+        bpb, meter, bars, downbeat_rot, conf = self._meter(loop, onset, pitch, first, offbeat)
+        downbeat_beat = None
+        if downbeat_rot is not None:
+            downbeat_beat = start // STEPS + downbeat_rot
+        loop_start = None
+        new_riff = False
+        if loop is not None:
+            span = self._loop_span(onset, pitch, first, loop[0])
+            begin = start // STEPS + span
+            if downbeat_beat is not None:
+                begin -= (begin - downbeat_beat) % bpb  # the bar it falls in
+            if self._loop_since is None or self.guess.loop_beats != loop[0] or begin > self._loop_since + loop[0]:
+                if self._loop_since is not None and begin > self._loop_since:
+                    new_riff = True
+                self._loop_since = begin
+            loop_start = self._loop_since
+        self.guess = MeterGuess(meter, conf, loop[0] if loop else None, bars, downbeat_beat, loop_start, new_riff)
+        return self.guess
+
+    @staticmethod
+    def _similarity(onset, pitch, first, lag_steps) -> float:
+        a_on, b_on = onset[first:-lag_steps], onset[first + lag_steps:]
+        if len(a_on) < lag_steps:
+            return 0.0
+        a_p, b_p = pitch[first:-lag_steps], pitch[first + lag_steps:]
+        both = (a_on > 0) & (b_on > 0)
+        either = (a_on > 0) | (b_on > 0)
+        if either.sum() < 4:
+            return 0.0
+        same = both & (a_p == b_p)
+        return float((same.sum() + 0.5 * (both & ~same).sum()) / either.sum())
+
+    def _find_loop(self, onset, pitch, first) -> tuple[int, float] | None:
+        sims = {}
+        for lag in range(2, MAX_LOOP_BEATS + 1):
+            if len(onset) - first < 2 * lag * STEPS:
+                break
+            sims[lag] = self._similarity(onset, pitch, first, lag * STEPS)
+        if not sims:
+            return None
+        best = max(sims.values())
+        if best < MIN_SIMILARITY:
+            return None
+        for lag, s in sims.items():
+            if s >= 0.92 * best:
+                return lag, s
+        return None
+
+    @staticmethod
+    def _loop_span(onset, pitch, first, lag_beats) -> int:
+        """Beats (from the window start) where the repetition at this lag began."""
+        L = lag_beats * STEPS
+        n = len(onset)
+        # walk back loop by loop while the previous loop matches the one after it
+        pos = n - L
+        while pos - L >= first:
+            a, b = slice(pos - L, pos), slice(pos, pos + L)
+            on_a, on_b = onset[a] > 0, onset[b] > 0
+            either = on_a | on_b
+            if either.sum() == 0:
+                break
+            same = on_a & on_b & (pitch[a] == pitch[b])
+            if same.sum() / either.sum() < MIN_SIMILARITY:
+                break
+            pos -= L
+        return max(pos, first) // STEPS
+
+    def _meter(self, loop, onset, pitch, first, offbeat):
+        beats = len(onset) // STEPS
+        accent = np.zeros(beats)
+        valid = pitch >= 0
+        low = pitch[valid].min() if valid.any() else 0
+        for b in range(first // STEPS, beats):
+            i = b * STEPS
+            if onset[i] > 0:
+                accent[b] = onset[i] + (1.0 if pitch[i] <= low + 2 else 0.0) + 0.3
+        if loop is not None:
+            L = loop[0]
+            cands = []
+            for bpb, (meter, bars_ok) in METERS.items():
+                if L % bpb == 0 and L // bpb in bars_ok:
+                    cands.append((bpb, L // bpb))
+            if not cands:  # e.g. a 2-beat figure: bars of 4
+                for mult in (2, 4):
+                    if (L * mult) % 4 == 0:
+                        cands.append((4, (L * mult) // 4))
+                        break
+        else:
+            cands = [(b, None) for b in METERS]
+        best = None
+        for bpb, bars in cands:
+            for rot in range(bpb):
+                idx = np.arange(first // STEPS + ((rot - first // STEPS) % bpb), beats, bpb)
+                if len(idx) == 0:
+                    continue
+                on = accent[idx].mean()
+                rest = (accent[first // STEPS:].sum() - accent[idx].sum()) / max(1, beats - first // STEPS - len(idx))
+                score = on - rest + (0.15 if bpb == 4 else 0.0)
+                if best is None or score > best[0]:
+                    best = (score, bpb, bars, rot)
+        if best is None:
+            return 4, (4, 4), None, None, 0.0
+        score, bpb, bars, rot = best
+        meter = METERS[bpb][0]
+        moving = offbeat > OFFBEAT_SHARE  # the line moves between the beats: the beat is a quarter
+        if bpb == 6 and moving:
+            bpb, meter, bars, rot = 3, (3, 4), (bars * 2 if bars else None), rot % 3
+        elif bpb == 3 and not moving and (loop is None or loop[0] % 6 == 0):
+            bpb, meter, bars = 6, (6, 8), (bars // 2 if bars else None)
+        elif bpb == 7 and moving:
+            meter = (7, 4)
+        conf = float(np.clip(score / 2.0, 0.0, 1.0))
+        return bpb, meter, bars, rot, conf

@@ -1,0 +1,176 @@
+"""Notes from the bass, hop by hop: an Onset the moment aubio's onset detector fires, the Note once
+its pitch is sure, and the Note again with its offset when it stops sounding.
+
+The input is conditioned once (a high-pass that removes DC and rumble under B0, a low-pass that
+keeps the fundamentals and the first harmonics) and decimated to about 12 kHz, where both the onset
+detector and the pitch estimate run: the low end needs long windows, not high rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aubio
+import numpy as np
+from scipy.signal import butter, sosfilt, sosfilt_zi
+
+from jambox.events import Note, Onset
+from jambox.listen.pitch import SegmentPitch, midi_to_hz
+
+ANALYSIS_RATE = 12000.0  # Hz, about; the stream rate divided by a whole factor
+ONSET_METHOD = "specflux"  # aubio's spectral flux: steady on fingered, picked and slapped bass alike
+ONSET_WINDOW_HOPS = 4  # aubio onset window, in hops
+RING_S = 1.5  # seconds of conditioned signal kept for pitch analysis
+SETTLE_S = 0.010  # the attack's first milliseconds are skipped: noise and pitch bend, not the note
+PITCH_AGREE = 2  # consecutive estimates that must agree (within half a semitone) before a Note
+MIN_PERIODICITY = 0.7  # YIN 1 - d'(T) below this is not a pitch
+MAX_PITCH_WAIT_S = 0.35  # an onset still without pitch after this long was not a note (a click, a thump)
+RELEASE_DB = 30.0  # a note has ended once its level falls this far below its peak
+WINDOW_PERIODS = 2.2  # the pitch window, in periods of the lowest note
+
+
+@dataclass
+class _Pending:
+    onset: int  # stream samples, delay compensated
+    onset_d: int  # the same, in decimated samples
+    velocity: int
+    pitch: int | None = None
+    emitted_at: int | None = None
+    peak_db: float = -120.0
+    last_estimate: float | None = None
+    agree: int = 0
+
+
+class NoteTracker:
+    """``process(hop)`` -> Onset and Note events decided in that hop."""
+
+    def __init__(self, sample_rate: int, hop_size: int, cfg):
+        self.sample_rate = int(sample_rate)
+        self.hop_size = int(hop_size)
+        self.factor = max(1, int(round(sample_rate / ANALYSIS_RATE)))
+        while self.hop_size % self.factor:
+            self.factor -= 1
+        self.rate = self.sample_rate / self.factor
+        self.dhop = self.hop_size // self.factor
+        self.silence_db = float(cfg.silence_db)
+        self.min_note = int(cfg.min_note_ms * 1e-3 * self.sample_rate)
+        lowest_hz = midi_to_hz(cfg.lowest_note - 0.5)
+        highest_hz = midi_to_hz(cfg.highest_note + 0.5)
+        nyq = 0.5 * self.sample_rate
+        lp = min(0.45 * self.rate, 4000.0)
+        self._sos = np.vstack([
+            butter(2, min(0.8 * lowest_hz, 20.0) / nyq, "highpass", output="sos"),
+            butter(8, lp / nyq, "lowpass", output="sos"),
+        ])
+        self._zi = sosfilt_zi(self._sos) * 0.0
+        self._onset = aubio.onset(ONSET_METHOD, ONSET_WINDOW_HOPS * self.dhop, self.dhop, int(self.rate))
+        self._onset.set_threshold(float(cfg.onset_threshold))
+        self._onset.set_silence(self.silence_db)
+        self._onset.set_minioi_ms(float(cfg.min_note_ms))
+        self.onset_delay = int(ONSET_DELAY_S * self.sample_rate)  # extra compensation, measured (see bench)
+        self._pitch = SegmentPitch(self.rate, lowest_hz, highest_hz)
+        self._min_segment = self._pitch.min_samples(cfg.highest_note)
+        self._window = int(WINDOW_PERIODS * self._pitch.max_lag)
+        self._settle = int(SETTLE_S * self.rate)
+        self._max_wait = int(MAX_PITCH_WAIT_S * self.sample_rate)
+        size = 1 << int(np.ceil(np.log2(RING_S * self.rate)))
+        self._ring = np.zeros(size, np.float32)
+        self._mask = size - 1
+        self._written = 0  # decimated samples written so far
+        self.now = 0  # stream samples heard so far
+        self._note: _Pending | None = None
+        self.level_db = -120.0
+        self._levels = np.full(RISE_HOPS + 1, -120.0)  # recent hop levels, a ring indexed by hop count
+
+    # -- per hop --------------------------------------------------------------------------
+    def process(self, hop: np.ndarray) -> list:
+        events: list = []
+        y, self._zi = sosfilt(self._sos, hop, zi=self._zi)
+        d = y[:: self.factor].astype(np.float32)
+        start = self._written & self._mask
+        end = start + len(d)
+        if end <= len(self._ring):
+            self._ring[start:end] = d
+        else:
+            cut = len(self._ring) - start
+            self._ring[start:] = d[:cut]
+            self._ring[: end - len(self._ring)] = d[cut:]
+        self._written += len(d)
+        self.now += len(hop)
+        energy = float(np.dot(d, d)) / max(1, len(d))
+        self.level_db = 10.0 * np.log10(energy + 1e-12)
+        self._levels[self._written // len(d) % len(self._levels)] = self.level_db
+        fired = self._onset(d)[0] > 0
+        if fired and self.level_db > self.silence_db and self._rose():
+            t = max(0, int(self._onset.get_last()) * self.factor - self.onset_delay)
+            self._end_note(t, events)
+            vel = velocity_from_db(self.level_db)
+            self._note = _Pending(onset=t, onset_d=t // self.factor, velocity=vel)
+            events.append(Onset(time=t, velocity=vel, emitted_at=self.now))
+        note = self._note
+        if note is not None:
+            note.peak_db = max(note.peak_db, self.level_db)
+            if note.pitch is None:
+                self._try_pitch(note, events)
+            if self._note is not None and (self.level_db < self.silence_db or self.level_db < note.peak_db - RELEASE_DB):
+                self._end_note(self.now, events)
+        return events
+
+    def finish(self) -> list:
+        events: list = []
+        self._end_note(self.now, events)
+        return events
+
+    # -- inside ---------------------------------------------------------------------------
+    def _try_pitch(self, note: _Pending, events: list) -> None:
+        if self.now - note.onset > self._max_wait:
+            self._note = None  # never periodic: a click or a thump, not a note
+            return
+        first = note.onset_d + self._settle
+        n = min(self._written - first, self._window)
+        if n < self._min_segment:
+            return
+        seg = self._segment(self._written - n, self._written)
+        r = self._pitch.estimate(seg)
+        if r is None or r[1] < MIN_PERIODICITY or self._written - first < self._pitch.min_samples(r[0]):
+            note.last_estimate, note.agree = None, 0
+            return
+        if note.last_estimate is not None and abs(r[0] - note.last_estimate) < 0.5:
+            note.agree += 1
+        else:
+            note.agree = 1
+        note.last_estimate = r[0]
+        if note.agree >= PITCH_AGREE:
+            note.pitch = int(round(r[0]))
+            note.emitted_at = self.now
+            note.velocity = max(note.velocity, velocity_from_db(note.peak_db))  # the attack's peak, heard by now
+            events.append(Note(onset=note.onset, pitch=note.pitch, velocity=note.velocity, emitted_at=self.now))
+
+    def _end_note(self, t: int, events: list) -> None:
+        note = self._note
+        self._note = None
+        if note is None or note.pitch is None:
+            return
+        offset = max(t, note.onset + 1)
+        events.append(Note(onset=note.onset, pitch=note.pitch, velocity=note.velocity,
+                           emitted_at=note.emitted_at, offset=offset))
+
+    def _rose(self) -> bool:
+        """A re-attack raises the level; flux peaks inside a steady note (beating partials) do not."""
+        if self._note is None:
+            return True
+        return self.level_db - float(self._levels.min()) >= RISE_DB
+
+    def _segment(self, a: int, b: int) -> np.ndarray:
+        idx = np.arange(a, b) & self._mask
+        return self._ring[idx]
+
+
+ONSET_DELAY_S = 0.0
+RISE_DB = 3.0  # while a note sounds, a new onset must raise the level this much over the last hops
+RISE_HOPS = 4
+
+
+def velocity_from_db(level_db: float) -> int:
+    """MIDI velocity from the level at the attack: -50 dBFS and below is 1, -6 dBFS and above is 127."""
+    return int(np.clip(round(1 + 126 * (level_db + 50.0) / 44.0), 1, 127))

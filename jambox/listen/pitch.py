@@ -1,0 +1,96 @@
+"""The pitch of one bass note, from the samples since its onset (YIN, chosen for the low end).
+
+aubio's pitch objects analyse a fixed window that reaches back before the onset, and pick the
+first dip of YIN's difference function under a fixed tolerance, which on bass sounds often lands an
+octave or a fifth low. Here the window is exactly the note so far, and the choice among YIN's dips
+is the smallest lag whose depth is close to the deepest one: the period, not a multiple of it, and
+not a half of it unless the half is as periodic as the whole (de Cheveigne & Kawahara 2002, step 4-5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+A4_HZ = 440.0
+WINDOW_SHARE = 1.0 / 3.0  # of a segment, the part YIN integrates over; the rest is the lag range
+
+
+def hz_to_midi(f: float) -> float:
+    return 69.0 + 12.0 * np.log2(f / A4_HZ)
+
+
+def midi_to_hz(m: float) -> float:
+    return A4_HZ * 2.0 ** ((m - 69.0) / 12.0)
+
+
+class SegmentPitch:
+    """YIN over a whole segment: ``estimate(x)`` -> (MIDI pitch as float, periodicity 0..1) or None."""
+
+    def __init__(self, sample_rate: float, lowest_hz: float, highest_hz: float, *, near_best: float = 0.08,
+                 max_depth: float = 0.5):
+        self.sample_rate = float(sample_rate)
+        self.min_lag = max(2, int(self.sample_rate / highest_hz))
+        self.max_lag = int(np.ceil(self.sample_rate / lowest_hz)) + 2
+        self.near_best = near_best  # a dip this close to the deepest one counts as deep
+        self.max_depth = max_depth  # no dip shallower than this is a pitch
+
+    def min_samples(self, midi: float) -> int:
+        """Samples a segment needs before a pitch can be told from its lower octave.
+
+        Below twice the lowest note, the lower octave is out of range and only one period (and
+        half of it again, the integration window) is needed.
+        """
+        lag = self.sample_rate / midi_to_hz(midi)
+        check = 2 * lag if 2 * lag <= self.max_lag else lag
+        return int(check / (1.0 - WINDOW_SHARE)) + 2
+
+    def estimate(self, x: np.ndarray) -> tuple[float, float] | None:
+        n = len(x)
+        w = int(n * WINDOW_SHARE)  # integration window: lags up to n - w are usable
+        top = min(self.max_lag, n - w)
+        if top <= self.min_lag + 2:
+            return None
+        x = x.astype(np.float64) - float(np.mean(x))
+        d = _difference(x, w, top)
+        # cumulative mean normalised difference
+        cm = np.empty_like(d)
+        cm[0] = 1.0
+        tau = np.arange(1, top + 1)
+        csum = np.cumsum(d[1:])
+        csum[csum <= 0] = 1e-12
+        cm[1:] = d[1:] * tau / csum
+        seg = cm[self.min_lag:top]
+        if seg.size < 3:
+            return None
+        best = float(seg.min())
+        if best > self.max_depth:
+            return None
+        # local minima within near_best of the best: take the smallest lag
+        interior = (seg[1:-1] <= seg[:-2]) & (seg[1:-1] <= seg[2:]) & (seg[1:-1] <= best + self.near_best)
+        idx = np.flatnonzero(interior)
+        if idx.size == 0:
+            i = int(np.argmin(seg))
+        else:
+            i = int(idx[0]) + 1
+        lag = i + self.min_lag
+        if 1 <= lag < top:  # parabolic interpolation
+            a, b, c = cm[lag - 1], cm[lag], cm[lag + 1]
+            den = a - 2 * b + c
+            frac = 0.5 * (a - c) / den if den > 1e-12 else 0.0
+        else:
+            frac = 0.0
+        period = lag + float(np.clip(frac, -0.5, 0.5))
+        return hz_to_midi(self.sample_rate / period), 1.0 - float(cm[lag])
+
+
+def _difference(x: np.ndarray, w: int, top: int) -> np.ndarray:
+    """YIN's d(tau) = sum_{j<w} (x_j - x_{j+tau})^2 for tau in 0..top, via one FFT correlation."""
+    n = len(x)
+    size = 1 << int(np.ceil(np.log2(n + w)))
+    fx = np.fft.rfft(x, size)
+    fw = np.fft.rfft(x[:w], size)
+    corr = np.fft.irfft(fx * np.conj(fw), size)[: top + 1]  # sum_j x_j x_{j+tau}, j < w
+    sq = np.concatenate(([0.0], np.cumsum(x * x)))
+    energy_w = sq[w]
+    energy_lag = sq[w + np.arange(top + 1)] - sq[np.arange(top + 1)]
+    return np.maximum(energy_w + energy_lag - 2.0 * corr, 0.0)
