@@ -22,6 +22,7 @@ so a riff played slightly differently (a note moved by a 16th, one pitch changed
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import math
 import struct
@@ -108,9 +109,13 @@ def riff_features(notes: list[Note], beat_period: float, loop_bars: int, meter: 
 
 def encode(f: RiffFeatures) -> str:
     payload = b"".join(struct.pack(">HB", s, p) for s, p in zip(f.steps, f.pitches))
-    digest = hashlib.blake2b(f"{f.meter}|{f.bars}|".encode() + payload, digest_size=6).hexdigest()
+    digest = _hash(f.meter, f.bars, payload)
     body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
     return f"{FORMAT}:{f.meter[0]}/{f.meter[1]}:{f.bars}:{digest}:{body}"
+
+
+def _hash(meter: tuple[int, int], bars: int, payload: bytes) -> str:
+    return hashlib.blake2b(f"{tuple(meter)}|{bars}|".encode() + payload, digest_size=6).hexdigest()
 
 
 @lru_cache(maxsize=4096)
@@ -121,13 +126,13 @@ def decode(fingerprint: str) -> RiffFeatures:
         if fmt != FORMAT:
             raise ValueError(fmt)
         num, den = (int(x) for x in meter.split("/"))
-        payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        if len(payload) % 3:
+        payload = base64.b64decode(body + "=" * (-len(body) % 4), altchars=b"-_", validate=True)
+        if len(payload) % 3 or _digest != _hash((num, den), int(bars), payload):
             raise ValueError("payload")
         triples = [struct.unpack(">HB", payload[i:i + 3]) for i in range(0, len(payload), 3)]
         feats = RiffFeatures((num, den), int(bars), steps_per_bar((num, den)),
                              tuple(s for s, _ in triples), tuple(p for _, p in triples))
-    except (ValueError, TypeError, AttributeError, struct.error):
+    except (ValueError, TypeError, AttributeError, struct.error, binascii.Error):
         raise ValueRangeError(f"not a riff fingerprint: {fingerprint!r} (expected {FORMAT}:N/D:BARS:HASH:DATA)") from None
     return feats
 

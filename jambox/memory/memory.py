@@ -27,7 +27,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from jambox.errors import StateError
+from jambox.errors import StateError, ValueRangeError
 from jambox.memory import taste as taste_mod
 from jambox.memory.fingerprint import SIMILAR, decode, riff_similarity
 from jambox.memory.paths import state_path
@@ -50,7 +50,11 @@ def _owner() -> str:
     return f"{boot}:{os.getpid()}"
 
 
-def _owner_alive(owner: str | None) -> bool:
+# (state file, session id) of the sessions Memory objects in this process are recording now.
+_LIVE_SESSIONS: set[tuple[str, int]] = set()
+
+
+def _owner_alive(owner: str | None, session_key: tuple[str, int]) -> bool:
     """Whether the process that recorded a session may still be recording it."""
     if not owner or ":" not in owner:
         return False
@@ -62,7 +66,7 @@ def _owner_alive(owner: str | None) -> bool:
     except ValueError:
         return False
     if pid_i == os.getpid():
-        return False  # ours from an earlier Memory in this process, which is gone
+        return session_key in _LIVE_SESSIONS  # another Memory in this process may be recording it
     try:
         os.kill(pid_i, 0)
     except ProcessLookupError:
@@ -153,6 +157,8 @@ class Memory:
         except StateError as e:
             log.error("closing the state file: %s", e)
         finally:
+            if self._session is not None:
+                _LIVE_SESSIONS.discard(self._live_key(self._session))
             self._closed = True
             self._conn.close()
 
@@ -170,6 +176,7 @@ class Memory:
             cur = self._conn.execute("INSERT INTO sessions (started_at, info, owner) VALUES (?, ?, ?)",
                                      (time.time(), _dumps(self._session_info), _owner()))
         self._session = int(cur.lastrowid)
+        _LIVE_SESSIONS.add(self._live_key(self._session))
         self._riffs_this_session = set()
         self._last_point = None
         return self._session
@@ -186,7 +193,11 @@ class Memory:
             self._conn.execute("UPDATE sessions SET ended_at = ?, last_stream_time = ? WHERE id = ?",
                                (time.time(), self._last_stream_time, sid))
             self._fold_session(sid)
+        _LIVE_SESSIONS.discard(self._live_key(sid))
         self._session = None
+
+    def _live_key(self, sid: int) -> tuple[str, int]:
+        return (str(self.path.resolve()) if self.path else f":memory:{id(self)}", sid)
 
     def _ensure_session(self) -> int:
         return self._session if self._session is not None else self.start_session()
@@ -337,17 +348,17 @@ class Memory:
                 for kid, part, pattern, settings, wall in rows}
 
     def _most_similar_kept(self, riff: str) -> tuple[str, float] | None:
+        """The kept riff most like ``riff`` (similarity >= SIMILAR), or None. Strings that are not
+        fingerprints (an older format, a test's name) only ever match exactly."""
         try:
             decode(riff)
-        except StateError:
-            return None
-        except Exception:  # not a fingerprint string (a test name, an old format): exact matches only
+        except ValueRangeError:
             return None
         best: tuple[str, float] | None = None
         for (candidate,) in self._query("SELECT DISTINCT riff FROM kept WHERE riff IS NOT NULL AND released_at IS NULL"):
             try:
                 s = riff_similarity(riff, candidate)
-            except Exception:
+            except ValueRangeError:
                 continue
             if s >= SIMILAR and (best is None or s > best[1]):
                 best = (candidate, s)
@@ -429,7 +440,7 @@ class Memory:
     def _fold_abandoned_sessions(self) -> None:
         rows = self._query("SELECT id, owner FROM sessions WHERE folded = 0 AND ended_at IS NULL").fetchall()
         for sid, owner in rows:
-            if _owner_alive(owner):
+            if _owner_alive(owner, self._live_key(sid)):
                 continue
             with self._tx():
                 self._conn.execute("UPDATE sessions SET ended_at = (SELECT MAX(wall_time) FROM ("

@@ -103,7 +103,7 @@ def settled_values(points: Iterable[tuple[int, dict]], end_time: int | None,
             t_next = pts[i + 1][0] if i + 1 < len(pts) else end
             duration = max(t_next - t, 0)
             if i + 1 == len(pts):
-                duration = max(duration, span // 4)  # where the player ended up
+                duration = max(duration, span // 4, 1)  # where the player ended up: never nothing
             if settings.get("playing") is False or duration == 0:
                 continue
             middle = (t + duration / 2 - start) / span
