@@ -1,0 +1,335 @@
+"""The audio seam: one duplex stream, the callback that only copies, and an in-memory device for tests.
+
+:class:`DuplexCallback` is the whole of the real-time path. Per block it:
+
+1. takes the bass channel from the input, applies the input gain (``np.multiply(..., out=)``) and
+   copies it into the input ring for the logic thread;
+2. copies the next ready block of accompaniment from the output ring into the output (silence,
+   counted as an underrun, where the renderer has not got that far);
+3. adds the dry bass at ``dry_level`` so the player hears themself with only the interface's
+   latency, clips to -1..1, and rings the doorbells of the threads waiting for it.
+
+It never logs, takes a lock, allocates an array, or calls the model; its counters are plain ints
+and its per-block times go into a preallocated array for ``jambox bench``.
+
+Two streams implement the same small interface (``open(callback)``, ``start``, ``stop``, ``close``,
+``latency``, ``failure``): :class:`SoundDeviceStream` (PortAudio through sounddevice: ALSA on the Pi,
+JACK where a server runs) and :class:`MemoryStream` (a device in memory that plays an array into
+the callback and records what comes out, as fast as the engine keeps up or at real-time pace).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from jambox.audio.ring import Doorbell, FrameRing
+from jambox.errors import ValueRangeError
+
+log = logging.getLogger(__name__)
+
+MAX_FRAMES = 8192  # the largest block the callback handles (PortAudio may hand less, never more here)
+TIMING_SLOTS = 1 << 16  # per-block callback times kept for the percentiles (a ring of the latest)
+
+
+@dataclass
+class CallbackCounters:
+    blocks: int = 0
+    frames: int = 0
+    underruns: int = 0  # blocks where the accompaniment was not ready (silence written)
+    underrun_frames: int = 0
+    input_overruns: int = 0  # blocks whose input did not fit the ring (the logic thread fell behind)
+    input_overflow_flags: int = 0  # PortAudio's own xrun flags
+    output_underflow_flags: int = 0
+    oversize_blocks: int = 0  # blocks larger than MAX_FRAMES (silence written)
+
+    def xruns(self) -> int:
+        return self.underruns + self.input_overruns + self.input_overflow_flags + self.output_underflow_flags
+
+
+class DuplexCallback:
+    """The audio callback. Construct before the stream opens; everything it touches is preallocated."""
+
+    def __init__(self, input_ring: FrameRing, output_ring: FrameRing, *, input_channel: int = 1,
+                 input_gain_db: float = 0.0, dry_level: float = 1.0, doorbells: tuple[Doorbell, ...] = ()):
+        if input_channel < 1:
+            raise ValueRangeError(f"audio.input_channel must be 1 or more, not {input_channel}")
+        self.input_ring = input_ring
+        self.output_ring = output_ring
+        self.channel = int(input_channel) - 1
+        self.gain = np.float32(10.0 ** (float(input_gain_db) / 20.0))
+        self.dry = np.float32(dry_level)
+        self.doorbells = tuple(doorbells)
+        self.counters = CallbackCounters()
+        self._mono = np.zeros(MAX_FRAMES, np.float32)
+        self._dry = np.zeros(MAX_FRAMES, np.float32)
+        self._acc = np.zeros((MAX_FRAMES, 2), np.float32)
+        self.times_ns = np.zeros(TIMING_SLOTS, np.int64)
+        self._clock = time.perf_counter_ns
+
+    def __call__(self, indata: np.ndarray, outdata: np.ndarray, frames: int, time_info, status) -> None:
+        t0 = self._clock()
+        c = self.counters
+        if status:
+            if status.input_overflow:
+                c.input_overflow_flags += 1
+            if status.output_underflow:
+                c.output_underflow_flags += 1
+        if frames > MAX_FRAMES:
+            c.oversize_blocks += 1
+            outdata.fill(0)
+            self.input_ring.write(self._mono[:0])
+            return
+        mono = self._mono[:frames]
+        if self.channel < indata.shape[1]:
+            np.multiply(indata[:, self.channel], self.gain, out=mono)
+        else:
+            mono.fill(0)
+        if self.input_ring.write(mono) < frames:
+            c.input_overruns += 1
+        acc = self._acc[:frames]
+        got = self.output_ring.read_into(acc, advance_all=True)
+        if got < frames:
+            acc[got:].fill(0)
+            c.underruns += 1
+            c.underrun_frames += frames - got
+        dry = self._dry[:frames]
+        np.multiply(mono, self.dry, out=dry)
+        out_ch = outdata.shape[1]
+        if out_ch >= 2:
+            np.add(acc[:, 0], dry, out=outdata[:, 0])
+            np.add(acc[:, 1], dry, out=outdata[:, 1])
+            if out_ch > 2:
+                outdata[:, 2:].fill(0)
+        else:
+            np.add(acc[:, 0], acc[:, 1], out=outdata[:, 0])
+            np.multiply(outdata[:, 0], 0.5, out=outdata[:, 0])
+            np.add(outdata[:, 0], dry, out=outdata[:, 0])
+        np.clip(outdata, -1.0, 1.0, out=outdata)
+        for bell in self.doorbells:
+            bell.ring()
+        c.frames += frames
+        self.times_ns[c.blocks & (TIMING_SLOTS - 1)] = self._clock() - t0
+        c.blocks += 1
+
+    def block_times_us(self) -> np.ndarray:
+        """The callback's time per block (µs) for the latest blocks (up to TIMING_SLOTS)."""
+        n = min(self.counters.blocks, TIMING_SLOTS)
+        return self.times_ns[:n] / 1000.0
+
+
+def timing_figures(times_us: np.ndarray) -> dict:
+    if len(times_us) == 0:
+        return {"callback_us_p50": None, "callback_us_p99": None, "callback_us_max": None}
+    return {
+        "callback_us_p50": round(float(np.percentile(times_us, 50)), 1),
+        "callback_us_p99": round(float(np.percentile(times_us, 99)), 1),
+        "callback_us_max": round(float(np.max(times_us)), 1),
+    }
+
+
+class SoundDeviceStream:
+    """The real device: one ``sounddevice.Stream`` (duplex, float32) at a fixed block size."""
+
+    kind = "sounddevice"
+
+    def __init__(self, input_device: int | None, output_device: int | None, sample_rate: int, block_size: int,
+                 input_channels: int, output_channels: int = 2):
+        self.input_device = input_device
+        self.output_device = output_device
+        self.sample_rate = int(sample_rate)
+        self.block_size = int(block_size)
+        self.input_channels = int(input_channels)
+        self.output_channels = int(output_channels)
+        self.failure: str | None = None  # why the stream stopped by itself (device gone), or None
+        self.on_stopped: Callable[[], None] | None = None  # called (on PortAudio's thread) when it does
+        self._stream = None
+        self._stopping = False
+
+    def open(self, callback: Callable) -> None:
+        import sounddevice as sd
+
+        from jambox.audio.devices import check_settings, describe_error
+
+        check_settings(self.input_device, "input", self.sample_rate, self.input_channels)
+        check_settings(self.output_device, "output", self.sample_rate, self.output_channels)
+        self.failure = None
+        self._stopping = False
+
+        try:
+            self._stream = sd.Stream(
+                samplerate=self.sample_rate, blocksize=self.block_size,
+                device=(self.input_device, self.output_device),
+                channels=(self.input_channels, self.output_channels), dtype="float32",
+                latency="low", callback=callback, finished_callback=self._finished, dither_off=True,
+            )
+        except (sd.PortAudioError, ValueError) as e:
+            raise describe_error(e, self.input_device, "input", self.sample_rate, self.input_channels) from None
+
+    def _finished(self) -> None:
+        if not self._stopping:
+            self.failure = "the audio stream stopped by itself (device unplugged or the server went away)"
+            if self.on_stopped is not None:
+                self.on_stopped()
+
+    @property
+    def latency(self) -> tuple[float, float]:
+        """(input, output) latency in seconds as PortAudio reports it."""
+        if self._stream is None:
+            return (0.0, 0.0)
+        lat = self._stream.latency
+        return (float(lat[0]), float(lat[1]))
+
+    @property
+    def device_names(self) -> tuple[str, str]:
+        import sounddevice as sd
+
+        names = []
+        for dev, kind in ((self.input_device, "input"), (self.output_device, "output")):
+            try:
+                d = sd.query_devices(dev) if dev is not None else sd.query_devices(kind=kind)
+                names.append(str(d["name"]))
+            except Exception:  # noqa: BLE001 - only for the log line
+                names.append("?")
+        return names[0], names[1]
+
+    def start(self) -> None:
+        import sounddevice as sd
+
+        from jambox.audio.devices import describe_error
+
+        try:
+            self._stream.start()
+        except sd.PortAudioError as e:
+            raise describe_error(e, self.input_device, "input", self.sample_rate) from None
+
+    def alive(self) -> bool:
+        return self._stream is not None and self.failure is None and bool(self._stream.active)
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self._stream is not None:
+            try:
+                self._stream.stop()
+            except Exception as e:  # noqa: BLE001 - a device that went away cannot be stopped; carry on closing
+                log.debug("stopping the audio stream: %s", e)
+
+    def close(self) -> None:
+        self._stopping = True
+        if self._stream is not None:
+            try:
+                self._stream.close()
+            except Exception as e:  # noqa: BLE001
+                log.debug("closing the audio stream: %s", e)
+            self._stream = None
+
+
+class _NoStatus:
+    input_overflow = False
+    output_underflow = False
+
+    def __bool__(self) -> bool:
+        return False
+
+
+class MemoryStream:
+    """A device in memory: plays ``source`` (frames, channels) into the callback block by block.
+
+    ``realtime=False``: a block is delivered as soon as ``ready(frames)`` says the engine has the
+    output for it (at most ``wait_s`` later), so minutes of stream run in seconds through the same
+    code; ``realtime=True``: one block per block period, as a sound card would, whatever the engine
+    does. What the callback writes is kept in :attr:`recorded`. ``fail_at`` (a frame count) makes the
+    device "unplug" there. ``latency`` is what the device reports.
+    """
+
+    kind = "memory"
+
+    def __init__(self, source: np.ndarray, sample_rate: int, block_size: int, *, output_channels: int = 2,
+                 realtime: bool = False, latency: tuple[float, float] = (0.0, 0.0), fail_at: int | None = None,
+                 record: bool = True, wait_s: float = 1.0):
+        src = np.asarray(source, np.float32)
+        self.source = src[:, None] if src.ndim == 1 else src
+        self.sample_rate = int(sample_rate)
+        self.block_size = int(block_size)
+        self.input_channels = self.source.shape[1]
+        self.output_channels = int(output_channels)
+        self.realtime = realtime
+        self.latency = tuple(latency)
+        self.fail_at = fail_at
+        self.wait_s = wait_s
+        self.recorded = np.zeros((len(self.source) if record else 0, self.output_channels), np.float32)
+        self.ready: Callable[[int], bool] | None = None  # set by the engine: "output for the next block is there"
+        self.progress: Doorbell | None = None  # rung by the engine's threads when they have made progress
+        self.failure: str | None = None
+        self.on_stopped: Callable[[], None] | None = None  # called when the device "unplugs" or the source runs out
+        self.finished = threading.Event()
+        self.position = 0
+        self.device_names = ("memory", "memory")
+        self._callback = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def open(self, callback: Callable) -> None:
+        self._callback = callback
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="memory-device", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        n = self.block_size
+        out = np.zeros((n, self.output_channels), np.float32)
+        status = _NoStatus()
+        period = n / self.sample_rate
+        next_t = time.perf_counter()
+        total = len(self.source)
+        while not self._stop.is_set() and self.position + n <= total:
+            if self.fail_at is not None and self.position >= self.fail_at:
+                self.failure = f"memory device unplugged at frame {self.position}"
+                break
+            if self.realtime:
+                delay = next_t - time.perf_counter()
+                if delay > 0:
+                    self._stop.wait(delay)
+                next_t += period
+            else:
+                self._wait_until_ready(n)
+            block = self.source[self.position:self.position + n]
+            self._callback(block, out, n, None, status)
+            if len(self.recorded):
+                self.recorded[self.position:self.position + n] = out
+            self.position += n
+        self.finished.set()
+        if self.on_stopped is not None and not self._stop.is_set():
+            self.on_stopped()
+
+    def _wait_until_ready(self, n: int) -> None:
+        if self.ready is None:
+            return
+        deadline = time.perf_counter() + self.wait_s
+        while not self.ready(n) and not self._stop.is_set():
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return  # the engine is stuck: deliver anyway, the callback counts the underrun
+            if self.progress is not None:
+                self.progress.wait(min(left, 0.05))
+            else:
+                time.sleep(0.001)
+
+    def alive(self) -> bool:
+        return self.failure is None and self._thread is not None and not self.finished.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def close(self) -> None:
+        self.stop()
+
