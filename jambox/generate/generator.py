@@ -1,0 +1,572 @@
+"""The runtime generator: steps the model on the heard grid and turns its answers into notes.
+
+Called on the logic thread every listener hop (:meth:`Generator.plan`), it steps the model once per
+16th-note step that starts before ``until`` and has not been planned yet, and returns the new
+:class:`~jambox.events.PlayedNote` values: drums on the GM drum channel, keys on ``keys_channel``.
+One step costs the same after an hour as after a bar: the model carries its recurrent state, the
+bass input comes from a bounded look-up in the notes heard, and the history is a fixed ring.
+
+What a step does, in order:
+
+1. **Where it is** (:mod:`jambox.generate.grid`): the step's time on the latest heard grid (drift
+   followed smoothly), its place in the bar and in the riff's loop.
+2. **What the bass does there**: heard, if the step is already past; else predicted from the riff one
+   loop earlier; else unknown (the model was trained with the bass dropped out, so it copes).
+3. **Conditioning** from the controls: energy and dissonance from the knobs (dissonance falls back
+   towards consonance over the last half bar of a phrase unless the tension is held), syncopation,
+   busyness and keys density from the taste vector, fill from a suggestion.
+4. **The model step**, then **controlled sampling** (:mod:`jambox.generate.sampling`): the surprise
+   knob sets temperature and top-p; levels and energy shift the hit logits (quiet parts drop their
+   least likely hits first, so a softer part is sparser as well as quieter) and scale velocities;
+   dissonance biases the chord choice by each chord's tension; chords change only on beats or bass
+   onsets (a comping player does not re-harmonise every 16th).
+5. **A kept pattern** (:meth:`hold_pattern`), if any, replaces what was sampled for its parts, with
+   small human variation; the model keeps stepping on what was played, so letting go is seamless.
+6. **Timing**: grid time + swing (the off-beat 8ths and 16ths delayed as the player swings) + the
+   player's steady offset + the model's micro-timing; never before ``now``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from jambox.controls.state import ControlState
+from jambox.errors import ValueRangeError
+from jambox.events import DRUM_CHANNEL, Heard, Note, PlayedNote
+from jambox.generate import features as F
+from jambox.generate.grid import GridStep, StepGrid
+from jambox.generate.pattern import History, KeptPattern, best_rotation
+from jambox.generate.sampling import Sampler, temperature, top_p
+from jambox.generate.voicing import voice
+
+# Order of ControlState.taste (the session fills it from the memory's taste).
+TASTE_FIELDS = ("syncopation", "busyness", "keys_density")
+# Typical values of these hindsight descriptors in the training data: what plays when nothing is known.
+DEFAULT_TASTE = {"syncopation": 0.25, "busyness": 0.5, "keys_density": 0.2}
+
+# Drum voices (features.DRUM_VOICES) -> the voice names ControlState.voice_levels trims.
+VOICE_GROUP = ("kick", "snare", "hihat", "hihat", "tom", "tom", "tom", "crash", "ride")
+PROMINENCE_VOICES = ("kick", "snare", "hihat", "tom", "crash", "ride", "keys")
+# How loud a hit of each voice sounds in the mix, relative to the snare (for "most prominent"): the
+# kick sits under the bass and the hats and ride are thin, so at equal velocity and density the
+# snare or the keys stand out; a chord counts once per attack.
+LOUDNESS = {"kick": 0.6, "snare": 1.0, "hihat": 0.3, "tom": 0.8, "crash": 0.5, "ride": 0.35, "keys": 1.0}
+
+# Levels at which the model's own density and velocity are played unchanged (the shipped defaults).
+REFERENCE_LEVEL = {"level": 0.8, "drums": 0.8, "keys": 0.7}
+DENSITY_SLOPE = 1.5  # logit shift per unit of log level: half the level ~ a third fewer hits
+VELOCITY_EXPONENT = 0.6  # velocity scale = gain ** this
+ENERGY_NEUTRAL = 0.6  # the energy knob's default: no post-hoc change there
+ENERGY_BIAS = 2.5  # logit shift per unit of energy away from neutral
+TENSION_GAIN = 6.0  # chord logit bias per unit of (dissonance - neutral) x chord tension
+DISSONANCE_NEUTRAL = 0.3
+RESOLVE_FACTOR = 0.2  # dissonance kept over a phrase end when the tension is not held
+TONIC_PULL = 1.5  # chord logit bonus of the tonic at a phrase end (a cadence)
+CHORD_STAY = 1.0  # logit bonus of the chord already sounding at a change point
+CHANGE_ATTACK = 3.0  # keys hit logit bonus when the chord changes (play the new chord)
+LISTEN_MARGIN_S = 0.06  # how long after a note starts the listener has reported it
+DRUM_NOTE_S = 0.08  # drum note length (GM drums mostly ignore note-off)
+HUMAN_VELOCITY = 0.03  # kept patterns: velocity jitter (0..1 scale), timing jitter (steps)
+HUMAN_TIMING = 0.04
+GHOST_DROP = 0.15  # kept patterns: chance that a ghost note (velocity < 0.35) is left out this time
+STRUM_S = 0.0015  # keys: spread of a chord's notes (a hand is never exactly together)
+VARIATIONS = ("fill", "break", "substitution")
+
+
+@dataclass(frozen=True, slots=True)
+class Variation:
+    """A suggestion being tried: ``kind`` over stream times [start, end); a crash lands at ``end``."""
+
+    kind: str
+    start: int
+    end: int
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
+
+
+def phrase_bars(loop_bars: int) -> int:
+    """Bars in a phrase: the riff's loop, repeated up to about four bars (a 1-bar riff phrases in 4)."""
+    return loop_bars * math.ceil(4 / loop_bars) if loop_bars < 3 else loop_bars
+
+
+def part_gain(controls: ControlState, part: str, voice_trim: float = 1.0) -> float:
+    """Overall gain of a part relative to the reference levels (1.0 = the model as it is)."""
+    part_level = controls.drums_level if part == "drums" else controls.keys_level
+    return (controls.level / REFERENCE_LEVEL["level"]) * (part_level / REFERENCE_LEVEL[part]) * voice_trim
+
+
+def density_bias(gain: float, energy: float) -> float:
+    """Logit shift for hits of a part at ``gain`` and ``energy``; -inf when the part is silent."""
+    if gain <= 0.0:
+        return -math.inf
+    return DENSITY_SLOPE * math.log(gain) + ENERGY_BIAS * (energy - ENERGY_NEUTRAL)
+
+
+def velocity_scale(gain: float, energy: float) -> float:
+    return max(0.0, gain) ** VELOCITY_EXPONENT * (0.7 + 0.5 * energy) / (0.7 + 0.5 * ENERGY_NEUTRAL)
+
+
+def guess_key(notes: tuple[Note, ...] | list[Note]) -> tuple[int, bool] | None:
+    """(tonic, minor) from the notes when the listener has no key yet: the most played pitch class,
+    minor if its minor third is played more than its major third."""
+    if not notes:
+        return None
+    counts = [0] * 12
+    for n in notes:
+        counts[n.pitch % 12] += 1
+    tonic = max(range(12), key=lambda pc: counts[pc])
+    return tonic, counts[(tonic + 3) % 12] > counts[(tonic + 4) % 12]
+
+
+@dataclass
+class _Bass:
+    known: bool = False
+    onset: bool = False
+    velocity: float = 0.0
+    offset: float = 0.0
+    pitch: int | None = None
+
+
+class Generator:
+    """Drums and keys on the heard grid from the step model. See the module docstring."""
+
+    def __init__(self, model, sample_rate: int, seed: int, *, keys_channel: int = 0):
+        if not 0 <= keys_channel <= 15 or keys_channel == DRUM_CHANNEL:
+            raise ValueRangeError(f"keys channel must be in range 0..15 and not the drum channel {DRUM_CHANNEL}, "
+                                  f"not {keys_channel}")
+        self.model = model
+        self.sample_rate = int(sample_rate)
+        self.seed = int(seed)
+        self.keys_channel = keys_channel
+        self.sampler = Sampler(seed)
+        self.grid = StepGrid()
+        self.history = History()
+        self._drum_x = np.zeros((1, F.DRUM_IN), np.float32)
+        self._harm_x = np.zeros((1, F.HARM_IN), np.float32)
+        self._prev_hit = np.zeros(F.N_DRUMS, np.float32)
+        self._prev_vel = np.zeros(F.N_DRUMS, np.float32)
+        self._prev_off = np.zeros(F.N_DRUMS, np.float32)
+        self._chord_bias = np.zeros(F.N_CHORDS, np.float64)
+        self._prominence = np.zeros(len(PROMINENCE_VOICES), np.float64)
+        self._held: KeptPattern | None = None
+        self._held_rotation = 0
+        self._variation: Variation | None = None
+        self._crash_due: int | None = None
+        self._reset_step_state()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def _reset_step_state(self) -> None:
+        self.model.reset_state()
+        self.grid.reset()
+        self.history.clear()
+        self._prev_hit[:] = 0.0
+        self._prev_vel[:] = 0.0
+        self._prev_off[:] = 0.0
+        self._prev_chord = F.NO_CHORD
+        self._prev_voicing = F.ROOT_POSITION
+        self._prev_keys_hit = False
+        self._prev_keys_vel = 0.0
+        self._last_voicing: tuple[int, ...] = ()
+        self._keys_rate = DEFAULT_TASTE["keys_density"]
+        self._prominence[:] = 0.0
+        self._variation = None
+        self._crash_due = None
+        self.steps_planned = 0
+
+    def reset(self) -> None:
+        """Back to the initial state (the player stopped). A kept pattern stays kept: it belongs to
+        the riff, and the session lets it go when the riff changes."""
+        self._reset_step_state()
+
+    # -- what the session uses -----------------------------------------------------------------
+    @property
+    def holding(self) -> bool:
+        return self._held is not None
+
+    def hold_pattern(self, pattern: dict | None, heard: Heard | None = None) -> None:
+        """Play ``pattern`` (a kept-pattern dict, see :mod:`jambox.generate.pattern`) from the next
+        step, with small human variation; None lets go (the model generates again). With ``heard``,
+        the pattern is lined up with the riff heard now (a recalled pattern's loop may start on
+        another bar)."""
+        if pattern is None:
+            self._held = None
+            self._held_rotation = 0
+            return
+        kept = KeptPattern.from_dict(pattern)
+        rotation = 0
+        if heard is not None and kept.bass:
+            loop_steps, _ = self._loop_geometry(heard)
+            riff = self.riff_outline(heard)
+            if loop_steps == kept.loop_steps and riff:
+                rotation = best_rotation(kept.bass, riff, loop_steps)
+        self._held = kept
+        self._held_rotation = rotation
+
+    def current_pattern(self, heard: Heard) -> dict | None:
+        """What is playing now, one loop of the riff, as a JSON-able kept-pattern dict (None before
+        anything has played)."""
+        loop_steps, _ = self._loop_geometry(heard)
+        meter = self.grid_meter(heard)
+        return self.history.pattern(loop_steps, meter, self.riff_outline(heard))
+
+    def offer_variation(self, kind: str, start: int, end: int) -> None:
+        """Try a variation over stream times [start, end) (a suggestion); a crash lands at ``end``."""
+        if kind not in VARIATIONS:
+            raise ValueRangeError(f"variation must be one of {', '.join(VARIATIONS)}, not {kind!r}")
+        if end <= start:
+            raise ValueRangeError(f"a variation must end after it starts, not {start}..{end}")
+        self._variation = Variation(kind, int(start), int(end))
+        self._crash_due = int(end) if kind in ("fill", "break") else None
+
+    def cancel_variation(self) -> None:
+        self._variation = None
+        self._crash_due = None
+
+    @property
+    def variation(self) -> Variation | None:
+        return self._variation
+
+    def prominence(self) -> dict[str, float]:
+        """How much each voice stands out lately: loudness-weighted velocity x hits over about a bar."""
+        return {v: float(self._prominence[i]) for i, v in enumerate(PROMINENCE_VOICES)}
+
+    @staticmethod
+    def grid_meter(heard: Heard) -> tuple[int, int]:
+        from jambox.generate.grid import heard_meter
+
+        m = heard_meter(heard)
+        return (m.numerator, m.denominator)
+
+    def riff_outline(self, heard: Heard) -> list[list[int]]:
+        """The riff's last loop as [step in loop, pitch relative to the lowest note] pairs."""
+        loop_steps, period = self._loop_geometry(heard)
+        if period is None or heard.loop_start is None or not heard.notes:
+            return []
+        loop_len = loop_steps * period
+        last = heard.notes[-1].onset
+        start = heard.loop_start + math.floor((last - heard.loop_start) / loop_len) * loop_len
+        if start > last - 0.5 * loop_len:
+            start -= loop_len  # the latest complete loop
+        notes = [n for n in heard.notes if start <= n.onset < start + loop_len]
+        if not notes:
+            return []
+        low = min(n.pitch for n in notes)
+        return [[int(round((n.onset - heard.loop_start) / period)) % loop_steps, n.pitch - low] for n in notes]
+
+    # -- planning -------------------------------------------------------------------------------
+    def plan(self, heard: Heard, controls: ControlState, now: int, until: int) -> list[PlayedNote]:
+        """Step the model for every step starting before ``until`` not yet planned; the new notes."""
+        if not controls.playing or heard.beat_period is None:
+            return []
+        out: list[PlayedNote] = []
+        ctx = None
+        while True:
+            step = self.grid.next_step(heard, now, until)
+            if step is None:
+                break
+            if ctx is None:
+                ctx = _PlanContext(heard, self.sample_rate)
+            self._step(step, heard, controls, now, ctx, out)
+        return out
+
+    def _loop_geometry(self, heard: Heard) -> tuple[int, float | None]:
+        from jambox.generate.grid import heard_meter, step_period
+
+        meter = heard_meter(heard)
+        bars = heard.loop_bars or 1
+        return max(1, min(bars * meter.bar_steps, self.history.capacity)), step_period(heard, meter)
+
+    def _loop_pos(self, step: GridStep, heard: Heard, loop_steps: int) -> int:
+        if heard.loop_bars and heard.loop_start is not None:
+            return int(round((step.time - heard.loop_start) / step.period)) % loop_steps
+        return step.step_in_bar % loop_steps
+
+    def _phrase_end(self, step: GridStep, heard: Heard) -> bool:
+        """In the last half bar of a phrase (the riff's loop, grouped to about four bars)."""
+        phrase = phrase_bars(heard.loop_bars or 1)
+        bar_len = step.period * step.meter.bar_steps
+        origin = heard.loop_start if (heard.loop_bars and heard.loop_start is not None) else None
+        if origin is not None:
+            bar = math.floor((step.time - origin) / bar_len + 1e-6)
+        else:
+            bar = step.bar_index
+        return bar % phrase == phrase - 1 and step.step_in_bar >= step.meter.bar_steps // 2
+
+    def _step(self, step: GridStep, heard: Heard, c: ControlState, now: int, ctx: "_PlanContext",
+              out: list[PlayedNote]) -> None:
+        meter = step.meter
+        period = step.period
+        loop_steps, _ = self._loop_geometry(heard)
+        loop_pos = self._loop_pos(step, heard, loop_steps)
+        bass = ctx.bass_at(step.time, period, now, heard)
+        bass_next = ctx.bass_at(step.time + period, period, now, heard)
+        key = ctx.key
+        minor = key[1] if key else heard.key_mode == "minor"
+        bass_pc_rel = None if (key is None or bass.pitch is None) else (bass.pitch - key[0]) % 12
+        var = self._variation
+        in_var = var is not None and var.start <= step.time < var.end
+        if var is not None and step.time >= var.end:
+            self._variation = var = None
+            in_var = False
+        taste = dict(DEFAULT_TASTE)
+        for name, value in zip(TASTE_FIELDS, c.taste):
+            taste[name] = float(value)
+        resolving = not c.hold_tension and self._phrase_end(step, heard)
+        dissonance = c.dissonance * (RESOLVE_FACTOR if resolving else 1.0)
+        fill = 1.0 if in_var and var.kind == "fill" else 0.0
+        tempo = heard.tempo_bpm or 60.0 * self.sample_rate / heard.beat_period
+
+        F.encode_drum_step(self._drum_x, meter, step.step_in_bar, tempo, heard.swing, bass.onset, bass.velocity,
+                           bass.offset, bass.known, bass_next.onset, c.energy, taste["syncopation"],
+                           taste["busyness"], fill, self._prev_hit, self._prev_vel, self._prev_off)
+        F.encode_harm_step(self._harm_x, meter, step.step_in_bar, tempo, heard.swing, bass.onset, bass.velocity,
+                           bass.known, bass_next.onset, bass_pc_rel, minor, dissonance, taste["keys_density"],
+                           c.energy, self._prev_chord, self._prev_voicing, self._prev_keys_hit, self._prev_keys_vel)
+        y = self.model.step(self._drum_x, self._harm_x)
+
+        temp = temperature(c.surprise)
+        nucleus = top_p(c.surprise)
+        row = self.history.slot()
+        h = self.history
+        h.loop_pos[row] = loop_pos
+        held = self._held
+        held_pos = None if held is None else (loop_pos - self._held_rotation) % held.loop_steps
+        grid_shift = ctx.swing_shift(step, heard.swing) + ctx.feel
+
+        # -- drums ---------------------------------------------------------------------------
+        self._prominence *= math.exp(-1.0 / meter.bar_steps)
+        crash_now = self._crash_due is not None and step.time >= self._crash_due - period / 2
+        if crash_now:
+            self._crash_due = None
+        silent_break = in_var and var.kind == "break"
+        use_held_drums = held is not None and held.drums and not (in_var and var.kind == "fill")
+        hits = self._prev_hit
+        hits[:] = 0.0
+        self._prev_vel[:] = 0.0
+        self._prev_off[:] = 0.0
+        for v in range(F.N_DRUMS):
+            group = VOICE_GROUP[v]
+            gain = part_gain(c, "drums", c.voice_level(group))
+            bias = density_bias(gain, c.energy)
+            if use_held_drums:
+                if not held.hits[held_pos, v]:
+                    continue
+                p = float(held.prob[held_pos, v])
+                if not _keeps(p, float(held.u[held_pos, v]), bias):
+                    continue
+                vel01 = float(held.velocity[held_pos, v])
+                if vel01 < 0.35 and self.sampler.uniform() < GHOST_DROP:
+                    continue
+                off = float(held.offset[held_pos, v])
+                src = (vel01, off, p, float(held.u[held_pos, v]))
+                vel01 = min(1.0, max(0.02, vel01 + self.sampler.normal(HUMAN_VELOCITY)))
+                off = min(0.5, max(-0.5, off + self.sampler.normal(HUMAN_TIMING)))
+            else:
+                hit, p = self.sampler.hit(float(y.drum_hit_logits[v]), temp, bias)
+                if not hit:
+                    continue
+                vel01 = min(1.0, max(0.02, float(y.drum_velocity[v])))
+                off = min(0.5, max(-0.5, float(y.drum_offset[v])))
+                src = (vel01, off, p, self.sampler.uniform())
+            if v == F.CRASH and step.step_in_bar != 0 and fill == 0.0:
+                continue  # a crash belongs on a downbeat (or in a fill)
+            hits[v] = 1.0
+            self._prev_vel[v] = vel01
+            self._prev_off[v] = off
+            h.velocity[row, v], h.offset[row, v], h.prob[row, v], h.u[row, v] = src
+        if silent_break:
+            hits[:] = 0.0
+        if crash_now and part_gain(c, "drums") > 0:
+            for v, vel01 in ((F.CRASH, 0.85), (F.KICK, 0.85)):
+                if not hits[v]:
+                    hits[v] = 1.0
+                    self._prev_vel[v], self._prev_off[v] = vel01, 0.0
+                    h.velocity[row, v], h.offset[row, v], h.prob[row, v], h.u[row, v] = vel01, 0.0, 1.0, 0.0
+        if hits[F.CLOSED_HAT] and hits[F.OPEN_HAT]:  # one hi-hat: keep the louder
+            loser = F.CLOSED_HAT if self._prev_vel[F.OPEN_HAT] >= self._prev_vel[F.CLOSED_HAT] else F.OPEN_HAT
+            hits[loser] = 0.0
+            self._prev_vel[loser] = self._prev_off[loser] = 0.0
+        h.hits[row] = hits > 0
+        for v in np.flatnonzero(hits).tolist():
+            group = VOICE_GROUP[v]
+            gain = part_gain(c, "drums", c.voice_level(group))
+            vel = int(round(127 * self._prev_vel[v] * velocity_scale(gain, c.energy)))
+            if vel < 1:
+                continue
+            t = step.time + grid_shift + self._prev_off[v] * period
+            out.append(PlayedNote("drums", max(now, int(round(t))), ctx.drum_len, F.DRUM_PITCHES[v],
+                                  min(127, vel), DRUM_CHANNEL, now))
+            self._prominence[PROMINENCE_VOICES.index(group)] += LOUDNESS[group] * min(127, vel) / 127.0
+
+        # -- keys ----------------------------------------------------------------------------
+        keys_gain = part_gain(c, "keys", c.voice_level("keys"))
+        keys_bias = density_bias(keys_gain, c.energy)
+        change_point = step.step_in_beat == 0 or bass.onset
+        use_held_keys = held is not None and held.keys
+        if use_held_keys:
+            chord = int(held.chord[held_pos])
+            voicing = int(held.voicing[held_pos])
+            attack = bool(held.keys_hit[held_pos]) and _keys_keep(held, held_pos, keys_bias)
+            kvel = float(held.keys_velocity[held_pos])
+            ksrc = (kvel, float(held.keys_prob[held_pos]), float(held.keys_u[held_pos]))
+            kvel = min(1.0, max(0.02, kvel + self.sampler.normal(HUMAN_VELOCITY)))
+        else:
+            if change_point or self._prev_chord == F.NO_CHORD:
+                bias = self._chord_bias
+                np.multiply(F.TENSION_TABLE[:, int(minor), 12 if bass_pc_rel is None else bass_pc_rel],
+                            TENSION_GAIN * (dissonance - DISSONANCE_NEUTRAL), out=bias)
+                if self._prev_chord != F.NO_CHORD:
+                    bias[self._prev_chord] += CHORD_STAY
+                if resolving:
+                    bias[F.chord_index(0, F.CHORD_QUALITIES.index("min" if minor else "maj"))] += TONIC_PULL
+                chord = self.sampler.categorical(y.chord_logits, temp, nucleus, bias)
+            else:
+                chord = self._prev_chord
+            logit = y.keys_hit_logit + (CHANGE_ATTACK if chord != self._prev_chord and chord != F.NO_CHORD else 0.0)
+            attack, kp = self.sampler.hit(logit, temp, keys_bias)
+            voicing = self.sampler.categorical(y.voicing_logits, temp, nucleus) if attack else self._prev_voicing
+            kvel = min(1.0, max(0.02, float(y.keys_velocity)))
+            ksrc = (kvel, kp, self.sampler.uniform())
+        if in_var and var.kind == "substitution" and chord != F.NO_CHORD and change_point:
+            chord = substitute(chord)
+            attack = attack or chord != self._prev_chord
+        if in_var and var.kind == "break" and step.time > var.start + period / 2:
+            attack = False  # the break: one stab where it starts, then space
+        if chord == F.NO_CHORD or key is None or keys_gain <= 0.0:
+            attack = False
+        h.chord[row] = chord
+        h.voicing[row] = voicing
+        h.keys_hit[row] = attack
+        h.keys_velocity[row], h.keys_prob[row], h.keys_u[row] = ksrc
+        self._keys_rate += (float(attack) - self._keys_rate) / (2.0 * meter.bar_steps)
+        if attack:
+            root_rel, q = F.chord_from_index(chord)
+            pitches = voice((root_rel + key[0]) % 12, F.CHORD_QUALITIES[q], min(1.0, max(0.0, dissonance)),
+                            F.VOICINGS[voicing], self._last_voicing)
+            self._last_voicing = pitches
+            vel = 127 * kvel * velocity_scale(keys_gain, c.energy)
+            dur_steps = min(meter.bar_steps, max(2, round(1.0 / max(self._keys_rate, 1.0 / 16))))
+            duration = int(0.95 * dur_steps * period)
+            t0 = step.time + grid_shift
+            for i, pitch in enumerate(pitches):
+                accent = 4 if i == len(pitches) - 1 else (-3 if 0 < i < len(pitches) - 1 else 0)
+                v = int(round(vel)) + accent
+                if v < 1:
+                    continue
+                t = t0 + i * ctx.strum
+                out.append(PlayedNote("keys", max(now, int(round(t))), duration, pitch, min(127, v),
+                                      self.keys_channel, now))
+            if vel >= 1:
+                self._prominence[PROMINENCE_VOICES.index("keys")] += LOUDNESS["keys"] * min(127.0, vel) / 127.0
+        self._prev_chord = chord
+        self._prev_voicing = voicing
+        self._prev_keys_hit = attack
+        self._prev_keys_vel = kvel if attack else 0.0
+        h.commit()
+        self.steps_planned += 1
+
+
+
+def _keeps(p: float, u: float, bias: float) -> bool:
+    """Thinning of a kept hit: it stays with probability sigmoid(logit(p) + bias) / p (all of them at
+    bias >= 0), decided by the hit's fixed random number so the same hits go every time round."""
+    if bias >= 0.0:
+        return True
+    if bias == -math.inf:
+        return False
+    return u < _sigmoid(_logit(p) + bias) / p
+
+
+def _keys_keep(held: KeptPattern, pos: int, bias: float) -> bool:
+    return _keeps(float(held.keys_prob[pos]), float(held.keys_u[pos]), bias)
+
+
+def substitute(chord: int) -> int:
+    """A chord substitution a keys player might try: the relative minor/major of a triad, the
+    tritone substitute of a dominant seventh, the relative of a seventh chord."""
+    rq = F.chord_from_index(chord)
+    if rq is None:
+        return chord
+    root, q = rq
+    name = F.CHORD_QUALITIES[q]
+    sub = {"maj": (9, "min"), "min": (3, "maj"), "dom7": (6, "dom7"), "maj7": (9, "min7"),
+           "min7": (3, "maj7"), "dim": (0, "dom7"), "sus": (0, "dom7")}
+    shift, new = sub[name]
+    return F.chord_index((root + shift) % 12, F.CHORD_QUALITIES.index(new))
+
+
+class _PlanContext:
+    """Per-plan-call look-ups over the latest Heard (built once per call, used by each step)."""
+
+    def __init__(self, heard: Heard, sample_rate: int):
+        self.sample_rate = sample_rate
+        self.notes = heard.notes
+        self.onsets = [n.onset for n in heard.notes]
+        if heard.key_tonic is not None:
+            self.key: tuple[int, bool] | None = (heard.key_tonic, heard.key_mode == "minor")
+        else:
+            self.key = guess_key(heard.notes)
+        self.feel = heard.offset_ms * sample_rate / 1000.0
+        self.margin = LISTEN_MARGIN_S * sample_rate
+        self.drum_len = int(DRUM_NOTE_S * sample_rate)
+        self.strum = STRUM_S * sample_rate
+        self.loop_len = None
+        if heard.loop_bars and heard.loop_start is not None and heard.beat_period:
+            self.loop_len = heard.loop_bars * heard.meter[0] * heard.beat_period
+        self.loop_start = heard.loop_start
+
+    @staticmethod
+    def swing_shift(step: GridStep, swing: float) -> float:
+        """Samples the step moves when the player swings: the beat's time warped so the off-beat
+        eighth falls at ``swing`` of the beat (16ths in between move proportionally)."""
+        spb = step.meter.steps_per_beat
+        f = step.step_in_beat / spb
+        if f == 0.0 or swing == 0.5:
+            return 0.0
+        warped = f / 0.5 * swing if f < 0.5 else swing + (f - 0.5) / 0.5 * (1.0 - swing)
+        return (warped - f) * spb * step.period
+
+    def _window(self, lo: float, hi: float) -> Note | None:
+        i = bisect.bisect_left(self.onsets, lo)
+        if i < len(self.onsets) and self.onsets[i] < hi:
+            return self.notes[i]
+        return None
+
+    def _sounding(self, t: float) -> Note | None:
+        i = bisect.bisect_right(self.onsets, t) - 1
+        if i < 0:
+            return None
+        n = self.notes[i]
+        return n if n.offset is None or n.offset > t else None
+
+    def bass_at(self, t: float, period: float, now: int, heard: Heard) -> _Bass:
+        """The bass at the step starting at ``t``: heard if past, else predicted one loop back."""
+        lo, hi = t - period / 2, t + period / 2
+        if hi + self.margin <= now:
+            return self._read(t, lo, hi, period, shift=0.0)
+        if self.loop_len:
+            k = math.ceil((hi + self.margin - now) / self.loop_len)  # loops back to reach heard time
+            back = k * self.loop_len
+            if t - back >= self.loop_start - period / 2 and self.onsets and \
+                    self.onsets[0] <= t - back + period and self.onsets[-1] >= t - back - self.loop_len:
+                return self._read(t - back, lo - back, hi - back, period, shift=back)
+        return _Bass()
+
+    def _read(self, t: float, lo: float, hi: float, period: float, shift: float) -> _Bass:
+        n = self._window(lo, hi)
+        sounding = n or self._sounding(t)
+        pitch = None if sounding is None else sounding.pitch
+        if n is None:
+            return _Bass(True, False, 0.0, 0.0, pitch)
+        return _Bass(True, True, n.velocity / 127.0, max(-0.5, min(0.5, (n.onset - t) / period)), pitch)

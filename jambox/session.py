@@ -1,0 +1,398 @@
+"""The session: what the player's feedback does (issue 6), on the logic thread.
+
+The session owns the controls (an immutable :class:`ControlState`, swapped whole, read by the
+generator at every step, so every action is heard at the next step), applies each :class:`Action`,
+and runs the time-based behaviour in :meth:`Session.tick`: suggestions at phrase boundaries, riff
+recall, taste once the meter and tempo are known. Everything it learns goes to the memory
+(``memory=None`` works: no persistence). What each action does:
+
+- SOFTER: the most prominent element (recent velocity x density, loudness-weighted: the snare, or the
+  keys if they dominate) one step down in level, which the generator plays as fewer and softer notes.
+- SOFTER_ALL: the whole accompaniment one step down.
+- MORE_DISSONANCE: dissonance one step up, and held: no resolution at phrase ends until RESOLVE.
+- RESOLVE: back to the starting (consonant) dissonance; the hold is released.
+- KEEP: what plays now (one loop of the riff, both parts, and the settings) is kept for this riff and
+  played again with small human variation; the memory records it as liked. While a suggestion is
+  pending, KEEP adopts it instead: it becomes part of the kept pattern.
+- LET_GO: drops a pending suggestion, else the kept pattern.
+- START_STOP, JOIN_NOW, TAP (tap tempo, offered as :attr:`Session.tap_tempo_bpm`), SET (a knob).
+
+Suggestions: ahead of the end of the riff's loop, with a chance set by the surprise knob, the box
+tries a variation (a fill, a break, a chord substitution) over the loop's last bar or beats and
+lights the suggestion LED (:attr:`Session.suggestion_pending`); KEEP from then until a bar after
+the loop's end adopts it, otherwise it is let go. Both outcomes go to the memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from collections import deque
+from dataclasses import dataclass
+
+from jambox.controls.actions import CONTROLS, Action, ActionKind
+from jambox.controls.state import ControlState
+from jambox.errors import JamboxError
+from jambox.events import Heard
+from jambox.generate.generator import DEFAULT_TASTE, PROMINENCE_VOICES, TASTE_FIELDS, Generator, phrase_bars
+from jambox.generate.pattern import merge_parts, part_of
+
+log = logging.getLogger(__name__)
+
+SOFTER_STEP = 0.2  # a voice's trim per SOFTER press (of 1.0)
+SOFTER_ALL_STEP = 0.1  # the level per long press
+DISSONANCE_STEP = 0.15
+SUGGESTION_RATE = 0.6  # chance of a suggestion at a phrase boundary at full surprise
+SUGGESTION_KINDS = {"fill": 0.5, "break": 0.2, "substitution": 0.3}  # how often each kind is tried
+TAP_MIN_S, TAP_MAX_S = 0.2, 2.0  # tap intervals outside this are a new tap sequence
+PARTS = ("drums", "keys")
+
+
+@dataclass
+class _Suggestion:
+    kind: str
+    start: int  # the variation plays over [start, end)
+    end: int
+    expires: int  # KEEP before this adopts it
+    adopt_at: int | None = None  # KEEP came during the variation: capture once it has played
+
+
+class Session:
+    """The player's feedback applied to the controls, the generator and the memory."""
+
+    def __init__(self, config, memory, generator: Generator, *, seed: int | None = None):
+        self.config = config
+        self.memory = memory
+        self.generator = generator
+        self.sample_rate = config.audio.sample_rate
+        self._rng = random.Random((generator.seed if seed is None else seed) * 7919 + 1)
+        self._initial = {k: float(getattr(config.initial, k)) for k in CONTROLS}
+        self._start = dict(self._initial)  # where the controls start: initial blended with taste
+        self._values = dict(self._initial)
+        self._taste = dict(DEFAULT_TASTE)
+        self._touched: set[str] = set()  # controls the player moved: taste no longer moves them
+        self._voice_levels: dict[str, float] = {}
+        self._hold_tension = False
+        self._playing = True
+        self._join_now = False
+        self._taps: deque[int] = deque(maxlen=6)
+        self.tap_tempo_bpm: float | None = None
+        self._suggestion: _Suggestion | None = None
+        self._decided_boundary: int | None = None  # the phrase end a suggestion was last decided for
+        self._offered_boundary: int | None = None  # the phrase end of the latest suggestion offered
+        self._riff_id: tuple | None = None
+        self._riff: str | None = None
+        self._riff_checked = False
+        self._taste_context: tuple | None = None
+        self._apply_taste(None, None)
+        self._controls = self._build()
+
+    # -- reading ----------------------------------------------------------------------------------
+    def controls(self) -> ControlState:
+        return self._controls
+
+    @property
+    def suggestion_pending(self) -> bool:
+        """The SUGGESTION LED: a variation is being tried and KEEP would adopt it."""
+        return self._suggestion is not None and self._suggestion.adopt_at is None
+
+    @property
+    def riff(self) -> str | None:
+        """The current riff's fingerprint (None until a loop has been heard, or without memory)."""
+        return self._riff
+
+    def settings(self, heard: Heard | None = None) -> dict:
+        """The controls in force, as the memory stores them."""
+        s = {k: round(v, 4) for k, v in self._values.items()}
+        s.update({k: round(v, 4) for k, v in self._taste.items()})
+        s["hold_tension"] = self._hold_tension
+        s["voice_levels"] = {k: round(v, 4) for k, v in sorted(self._voice_levels.items())}
+        s["playing"] = self._playing
+        if heard is not None:
+            s["meter"] = list(heard.meter)
+            s["tempo_bpm"] = None if heard.tempo_bpm is None else round(heard.tempo_bpm, 2)
+        return s
+
+    # -- actions ----------------------------------------------------------------------------------
+    def apply(self, action: Action, now: int, heard: Heard) -> str:
+        """Apply one action; returns a short description of its effect (recorded in the memory)."""
+        kind = action.kind
+        handler = {
+            ActionKind.KEEP: self._keep, ActionKind.SOFTER: self._softer, ActionKind.SOFTER_ALL: self._softer_all,
+            ActionKind.MORE_DISSONANCE: self._more_dissonance, ActionKind.RESOLVE: self._resolve,
+            ActionKind.LET_GO: self._let_go, ActionKind.START_STOP: self._start_stop,
+            ActionKind.JOIN_NOW: self._join, ActionKind.TAP: self._tap, ActionKind.SET: self._set,
+        }[kind]
+        effect = handler(action, now, heard)
+        self._controls = self._build()
+        if self.memory is not None:
+            self.memory.record_action(kind.value, source=action.source, stream_time=now, control=action.control,
+                                      value=action.value, effect=effect, settings=self.settings(heard),
+                                      riff=self._riff)
+        log.info("%s: %s", kind.value, effect)
+        return effect
+
+    def _set(self, action: Action, now: int, heard: Heard) -> str:
+        name, value = action.control, float(action.value)
+        old = self._values[name]
+        self._values[name] = value
+        self._touched.add(name)
+        return f"{name} {old:.2f} -> {value:.2f}"
+
+    def _softer(self, action: Action, now: int, heard: Heard) -> str:
+        prom = self.generator.prominence()
+        candidates = [v for v in PROMINENCE_VOICES if self._voice_levels.get(v, 1.0) > 0.0]
+        if not candidates:
+            return "everything is already at its softest"
+        voice = max(candidates, key=lambda v: (prom.get(v, 0.0), v == "snare"))
+        if prom.get(voice, 0.0) <= 0.0:
+            voice = "snare" if "snare" in candidates else candidates[0]  # nothing played yet: the snare
+        old = self._voice_levels.get(voice, 1.0)
+        new = round(max(0.0, old - SOFTER_STEP), 4)
+        self._voice_levels[voice] = new
+        return f"{voice} softer ({old:.1f} -> {new:.1f})"
+
+    def _softer_all(self, action: Action, now: int, heard: Heard) -> str:
+        old = self._values["level"]
+        new = round(max(0.0, old - SOFTER_ALL_STEP), 4)
+        self._values["level"] = new
+        self._touched.add("level")
+        return f"everything softer (level {old:.2f} -> {new:.2f})"
+
+    def _more_dissonance(self, action: Action, now: int, heard: Heard) -> str:
+        old = self._values["dissonance"]
+        new = round(min(1.0, old + DISSONANCE_STEP), 4)
+        self._values["dissonance"] = new
+        self._hold_tension = True
+        self._touched.add("dissonance")
+        return f"more dissonance ({old:.2f} -> {new:.2f}), held until resolve"
+
+    def _resolve(self, action: Action, now: int, heard: Heard) -> str:
+        old = self._values["dissonance"]
+        new = min(old, self._start["dissonance"])
+        self._values["dissonance"] = new
+        was_held = self._hold_tension
+        self._hold_tension = False
+        return f"resolved (dissonance {old:.2f} -> {new:.2f}){', hold released' if was_held else ''}"
+
+    def _keep(self, action: Action, now: int, heard: Heard) -> str:
+        s = self._suggestion
+        if s is not None and s.adopt_at is None:
+            if now < s.end:  # still playing: keep it once it has been heard through
+                s.adopt_at = s.end + int(self._step_samples(heard) or 0) + 1
+                return f"adopting the {s.kind} once it has played"
+            return self._adopt(now, heard)
+        pattern = self.generator.current_pattern(heard)
+        if pattern is None:
+            return "nothing playing to keep yet"
+        self._hold(pattern, heard)
+        return f"kept drums and keys for this riff ({pattern['loop_steps']} steps)"
+
+    def _adopt(self, now: int, heard: Heard) -> str:
+        s = self._suggestion
+        self._suggestion = None
+        if self.memory is not None:
+            self.memory.record_suggestion(self._riff, s.kind, True, self.settings(heard))
+        pattern = self.generator.current_pattern(heard)
+        if pattern is not None:
+            self._hold(pattern, heard)
+        return f"suggestion adopted: {s.kind}"
+
+    def _hold(self, pattern: dict, heard: Heard) -> None:
+        self.generator.hold_pattern(pattern, heard)
+        if self.memory is not None:
+            for part in PARTS:
+                self.memory.save_kept(self._riff, part, part_of(pattern, part), self.settings(heard))
+
+    def _let_go(self, action: Action, now: int, heard: Heard) -> str:
+        if self._suggestion is not None:
+            return self._drop_suggestion(heard)
+        if self.generator.holding:
+            self.generator.hold_pattern(None)
+            if self.memory is not None and hasattr(self.memory, "let_go_kept"):
+                self.memory.let_go_kept(self._riff)
+            return "let go of the kept pattern"
+        return "nothing to let go"
+
+    def _drop_suggestion(self, heard: Heard) -> str:
+        s = self._suggestion
+        self._suggestion = None
+        self.generator.cancel_variation()
+        if self.memory is not None:
+            self.memory.record_suggestion(self._riff, s.kind, False, self.settings(heard))
+        return f"suggestion let go: {s.kind}"
+
+    def _start_stop(self, action: Action, now: int, heard: Heard) -> str:
+        self._playing = not self._playing
+        if not self._playing:
+            self._join_now = False
+        return "playing" if self._playing else "stopped"
+
+    def _join(self, action: Action, now: int, heard: Heard) -> str:
+        self._join_now = True
+        self._playing = True
+        return "joining at the next downbeat"
+
+    def _tap(self, action: Action, now: int, heard: Heard) -> str:
+        if self._taps and not TAP_MIN_S * self.sample_rate <= now - self._taps[-1] <= TAP_MAX_S * self.sample_rate:
+            self._taps.clear()
+        self._taps.append(now)
+        if len(self._taps) < 3:
+            return f"tap {len(self._taps)}"
+        gaps = sorted(b - a for a, b in zip(self._taps, list(self._taps)[1:]))
+        median = gaps[len(gaps) // 2]
+        self.tap_tempo_bpm = round(60.0 * self.sample_rate / median, 1)
+        return f"tap tempo {self.tap_tempo_bpm:.1f} bpm"
+
+    # -- time -------------------------------------------------------------------------------------
+    def tick(self, now: int, heard: Heard) -> list[str]:
+        """Time-based behaviour, every hop; returns what happened (for the log and the summary)."""
+        events: list[str] = []
+        try:
+            self._follow_context(heard, events)
+            self._follow_riff(now, heard, events)
+            if self._playing:
+                self._run_suggestions(now, heard, events)
+        except JamboxError as e:  # the memory failed: the music goes on, the problem is reported
+            log.error("session: %s", e)
+            events.append(f"error: {e}")
+        return events
+
+    def _follow_context(self, heard: Heard, events: list[str]) -> None:
+        """Re-blend the taste when the meter or tempo becomes known (or changes range)."""
+        if self.memory is None or heard.tempo_bpm is None:
+            return
+        from jambox.memory.taste import tempo_range
+
+        context = (tuple(heard.meter), tempo_range(heard.tempo_bpm))
+        if context == self._taste_context:
+            return
+        self._taste_context = context
+        if self._apply_taste(tuple(heard.meter), heard.tempo_bpm):
+            self._controls = self._build()
+            events.append(f"taste for {heard.meter[0]}/{heard.meter[1]} at {heard.tempo_bpm:.0f} bpm applied")
+
+    def _apply_taste(self, meter, tempo) -> bool:
+        if self.memory is None:
+            return False
+        taste = self.memory.taste(meter, tempo) or {}
+        conf = float(taste.get("confidence", 0.0))
+        if conf <= 0.0:
+            return False
+        pull = self.config.memory.taste_weight * min(1.0, conf)
+        for k in CONTROLS:
+            if k in taste:
+                self._start[k] = self._initial[k] + pull * (float(taste[k]) - self._initial[k])
+                if k not in self._touched:
+                    self._values[k] = self._start[k]
+        for k in TASTE_FIELDS:
+            if k in taste:
+                self._taste[k] = DEFAULT_TASTE[k] + pull * (float(taste[k]) - DEFAULT_TASTE[k])
+        return True
+
+    def _follow_riff(self, now: int, heard: Heard, events: list[str]) -> None:
+        """A new riff lets the kept pattern go; once its loop is heard, a pattern kept for it before
+        is recalled."""
+        ident = self._riff_identity(heard)
+        if ident != self._riff_id:
+            if self._riff_id is not None:
+                if self._suggestion is not None:
+                    events.append(self._drop_suggestion(heard))
+                if self.generator.holding:
+                    self.generator.hold_pattern(None)
+                    events.append("new riff: the kept pattern is let go")
+            self._riff_id = ident
+            self._riff = None
+            self._riff_checked = False
+        if self._riff_checked or ident is None:
+            return
+        loop_len = self._loop_samples(heard)
+        if loop_len is None or now < heard.loop_start + loop_len:
+            return
+        self._riff_checked = True
+        if self.memory is None:
+            return
+        from jambox.memory.fingerprint import riff_fingerprint
+
+        notes = [n for n in heard.notes if n.onset >= now - loop_len - self._step_samples(heard)]
+        try:
+            self._riff = riff_fingerprint(notes, heard.beat_period, heard.loop_bars, heard.meter)
+        except JamboxError as e:
+            log.info("no fingerprint for this riff: %s", e)
+            return
+        recalled = self.memory.recall(self._riff)
+        if not recalled or not recalled.get("parts"):
+            return
+        parts = recalled["parts"]
+        try:
+            self.generator.hold_pattern(merge_parts([parts[p]["pattern"] for p in PARTS if p in parts]), heard)
+        except JamboxError as e:
+            events.append(f"the kept pattern for this riff cannot be played: {e}")
+            return
+        events.append(f"recalled the kept {' and '.join(p for p in PARTS if p in parts)} for this riff"
+                      + (" (a similar riff)" if recalled.get("match") == "similar" else ""))
+
+    def _riff_identity(self, heard: Heard) -> tuple | None:
+        if heard.loop_bars is None or heard.loop_start is None or heard.beat_period is None:
+            return None
+        start = heard.section_start if heard.section_start is not None else heard.loop_start
+        beat = heard.beat_period
+        return (int(round(start / beat)), heard.loop_bars, tuple(heard.meter))
+
+    def _run_suggestions(self, now: int, heard: Heard, events: list[str]) -> None:
+        s = self._suggestion
+        if s is not None:
+            if s.adopt_at is not None and now >= s.adopt_at:
+                s.adopt_at = None
+                events.append(self._adopt(now, heard))
+            elif s.adopt_at is None and now >= s.expires:
+                events.append(self._drop_suggestion(heard))
+            return
+        if not self.config.controls.suggestions or self.generator.steps_planned == 0:
+            return
+        loop_len = self._loop_samples(heard)
+        step = self._step_samples(heard)
+        if loop_len is None or step is None:
+            return
+        bar = loop_len / heard.loop_bars
+        phrase = phrase_bars(heard.loop_bars) * bar
+        boundary = int(round(heard.loop_start + math.ceil((now - heard.loop_start) / phrase) * phrase))
+        lead = (self.config.generator.steps_ahead + 2) * step
+        start_fill = boundary - (bar if heard.loop_bars >= 2 else bar / 2)
+        if not start_fill - lead - 4 * step <= now <= start_fill - lead:
+            return  # decide just before the variation's first step is planned
+        if self._decided_boundary is not None and abs(boundary - self._decided_boundary) < step:
+            return
+        self._decided_boundary = boundary
+        if self._offered_boundary is not None and abs(boundary - phrase - self._offered_boundary) < step:
+            return  # not two phrases in a row
+        if self._rng.random() >= SUGGESTION_RATE * self._values["surprise"]:
+            return
+        kinds = list(SUGGESTION_KINDS)
+        kind = self._rng.choices(kinds, weights=[SUGGESTION_KINDS[k] for k in kinds])[0]
+        start = boundary - heard.beat_period * 2 if kind == "break" else start_fill
+        self.generator.offer_variation(kind, int(start), boundary)
+        self._suggestion = _Suggestion(kind, int(start), boundary, int(boundary + bar))
+        self._offered_boundary = boundary
+        events.append(f"suggestion offered: {kind}")
+
+    def _loop_samples(self, heard: Heard) -> float | None:
+        if heard.loop_bars is None or heard.loop_start is None or heard.beat_period is None:
+            return None
+        return heard.loop_bars * heard.meter[0] * heard.beat_period
+
+    def _step_samples(self, heard: Heard) -> float | None:
+        if heard.beat_period is None:
+            return None
+        return heard.beat_period / (4 if heard.meter[1] == 4 else 2)
+
+    # -- the state the generator reads ------------------------------------------------------------
+    def _build(self) -> ControlState:
+        v = self._values
+        return ControlState(
+            energy=v["energy"], dissonance=v["dissonance"], surprise=v["surprise"], level=v["level"],
+            drums_level=v["drums_level"], keys_level=v["keys_level"], hold_tension=self._hold_tension,
+            voice_levels=tuple(sorted(self._voice_levels.items())),
+            taste=tuple(self._taste[k] for k in TASTE_FIELDS), playing=self._playing, join_now=self._join_now,
+        )
