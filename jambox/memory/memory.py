@@ -436,6 +436,42 @@ class Memory:
                                                          "state": _loads(state[2])},
         }
 
+    # -- housekeeping -----------------------------------------------------------------------------
+    def backup(self, target: str | os.PathLike) -> Path:
+        """A consistent copy of the whole file at ``target`` (SQLite's online backup: safe while the box runs)."""
+        target = Path(target)
+        self._flush_now()
+        try:
+            dest = sqlite3.connect(str(target))
+            try:
+                self._conn.backup(dest)
+            finally:
+                dest.close()
+        except sqlite3.Error as e:
+            raise StateError(f"cannot back up the state file {self.path or ':memory:'} to {target}: {e}") from None
+        return target
+
+    def clear(self) -> None:
+        """Forget everything (one transaction): sessions, actions, kept parts, riffs, taste, session state."""
+        from jambox.memory.schema import tables_at
+
+        if self._session is not None:
+            _LIVE_SESSIONS.discard(self._live_key(self._session))
+            self._session = None
+        self._pending_points.clear()
+        with self._tx():
+            for table in reversed(tables_at(user_version(self._conn))):
+                self._conn.execute(f"DELETE FROM {table}")
+        try:
+            self._conn.execute("VACUUM")
+        except sqlite3.Error as e:  # only the file's size is at stake
+            log.warning("VACUUM after reset failed: %s", e)
+
+    def _flush_now(self) -> None:
+        if self._pending_points:
+            with self._tx():
+                self._flush_points()
+
     # -- taste folding ----------------------------------------------------------------------------
     def _fold_abandoned_sessions(self) -> None:
         rows = self._query("SELECT id, owner FROM sessions WHERE folded = 0 AND ended_at IS NULL").fetchall()
