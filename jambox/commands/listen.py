@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from jambox.events import PITCH_CLASSES, Beat, Note
+from jambox.events import PITCH_CLASSES
 
 HELP = "hear a bass recording (WAV, FLAC or MIDI): notes, beats, tempo, meter, key, loop and feel"
 
@@ -20,58 +20,13 @@ def add_arguments(parser) -> None:
 
 def listen_file(path: str, config) -> dict:
     from jambox.audio.files import load_bass
+    from jambox.listen.offline import hear
 
     sr = config.audio.sample_rate
     bass = load_bass(path, sr, soundfont=config.performer.soundfont)
-    return listen_array(bass, sr, config.listener)
-
-
-def listen_array(bass, sample_rate: int, listener_cfg) -> dict:
-    """Feed ``bass`` hop by hop (the tail padded with silence) and collect what was heard."""
-    import numpy as np
-
-    from jambox.listen import Listener
-
-    listener = Listener(sample_rate, listener_cfg)
-    hop = listener.hop_size
-    n = len(bass)
-    padded = np.zeros(n + (-n) % hop + hop, np.float32)
-    padded[:n] = bass
-    notes: dict[int, Note] = {}
-    beats: list[Beat] = []
-    events = []
-    for start in range(0, len(padded), hop):
-        events.extend(listener.process(padded[start:start + hop]))
-    events.extend(listener.finish())
-    for ev in events:
-        if isinstance(ev, Note):
-            notes[ev.onset] = ev
-        elif isinstance(ev, Beat):
-            beats.append(ev)
-    return to_dict(listener.heard(), sorted(notes.values(), key=lambda x: x.onset), beats, len(padded))
-
-
-def to_dict(heard, notes, beats, end: int) -> dict:
-    sr = heard.sample_rate
-
-    def s(t):
-        return None if t is None else round(t / sr, 4)
-
-    key = None if heard.key_tonic is None else {"tonic": PITCH_CLASSES[heard.key_tonic], "mode": heard.key_mode}
-    return {
-        "sample_rate": sr,
-        "notes": [{"onset": s(n.onset), "offset": s(n.offset if n.offset is not None else end), "pitch": n.pitch,
-                   "velocity": n.velocity, "emitted_at": s(n.emitted_at)} for n in notes],
-        "beats": [s(b.time) for b in beats],
-        "downbeats": [s(b.time) for b in beats if b.position == 0],
-        "tempo_bpm": None if heard.tempo_bpm is None else round(heard.tempo_bpm, 2),
-        "meter": list(heard.meter),
-        "key": key,
-        "loop_bars": heard.loop_bars,
-        "section_starts": sorted({s(t) for t in ([heard.section_start] if heard.section_start is not None else [])}),
-        "swing": round(heard.swing, 3),
-        "offset_ms": round(heard.offset_ms, 1),
-    }
+    result = hear(bass, sr, config.listener)
+    del result["onsets"]  # internal: the bench scores onset latency from it
+    return result
 
 
 def describe(result: dict) -> str:

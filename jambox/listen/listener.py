@@ -42,6 +42,7 @@ class Listener:
         self._grid_locks = 0
         self._last_beat: int | None = None
         self._section_start: int | None = None
+        self.section_starts: deque[int] = deque(maxlen=64)  # every new riff heard (stream times)
         self._heard = Heard(sample_rate=self.sample_rate)
         self._dirty = False
 
@@ -60,6 +61,7 @@ class Listener:
             guess = self.meter.update(index)
             if guess.new_riff and guess.loop_start_beat is not None:
                 self._section_start = max(0, int(round(self.grid.time_of(guess.loop_start_beat))))
+                self.section_starts.append(self._section_start)
             position = -1
             if guess.downbeat_beat is not None:
                 position = (index - guess.downbeat_beat) % guess.meter[0]

@@ -1,0 +1,89 @@
+"""Listener figures: accuracy on the rendered test set (beside two aubio peers), latency and speed.
+
+The set is :func:`jambox.listen.testclips.clip_set` (base seed 1000: never used for tuning): every
+GM bass program with every degradation, the six meters, 70-160 bpm, straight, swung, behind the
+beat and drifting. Scores are mir_eval's (see :mod:`jambox.listen.scoring`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+
+def _one_core() -> None:
+    try:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    except (AttributeError, OSError):
+        pass
+
+
+def run(quick: bool = False) -> dict:
+    from jambox.config import load_config
+    from jambox.listen.offline import hear
+    from jambox.listen.peers import aubio_notes, onset_yin
+    from jambox.listen.scoring import beat_f, note_f, onset_f, score_listener
+    from jambox.listen.testclips import PROGRAM_NAMES, clip_set, render_clip
+
+    _one_core()
+    cfg = load_config(None).listener
+    sr = 48000
+    rows = []
+    listen_s = audio_s = 0.0
+    for spec in clip_set(quick=quick):
+        clip = render_clip(spec, sr)
+        t0 = time.perf_counter()
+        result = hear(clip.audio, sr, cfg)
+        listen_s += time.perf_counter() - t0
+        audio_s += len(clip.audio) / sr
+        s = score_listener(clip, result)
+        ref_on = [n[0] for n in clip.notes]
+        ref_notes = [(n[0], n[2]) for n in clip.notes]
+        an = aubio_notes(clip.audio, sr)
+        oy, oy_beats = onset_yin(clip.audio, sr)
+        s["aubio_notes"] = {"onset_f": onset_f(ref_on, [t for t, _ in an]), "note_f": note_f(ref_notes, an)}
+        s["onset_yin"] = {"onset_f": onset_f(ref_on, [t for t, _ in oy]), "note_f": note_f(ref_notes, oy),
+                          "beat_f": beat_f(clip.beats, oy_beats)}
+        s["name"] = clip.name
+        s["program"] = PROGRAM_NAMES[spec.program]
+        s["degradation"] = spec.degradation
+        s["meter"] = f"{spec.meter[0]}/{spec.meter[1]}"
+        rows.append(s)
+    return summarize(rows, audio_s, listen_s)
+
+
+def summarize(rows: list[dict], audio_s: float, listen_s: float) -> dict:
+    def mean(xs):
+        return round(float(np.mean(xs)), 3) if len(xs) else None
+
+    out = {"clips": len(rows), "audio_seconds": round(audio_s, 1)}
+    out["table"] = {
+        "jambox": {"onset_f": mean([r["onset_f"] for r in rows]), "note_f": mean([r["note_f"] for r in rows]),
+                   "beat_f": mean([r["beat_f"] for r in rows])},
+        "aubio_notes": {"onset_f": mean([r["aubio_notes"]["onset_f"] for r in rows]),
+                        "note_f": mean([r["aubio_notes"]["note_f"] for r in rows]), "beat_f": None},
+        "onset_yin": {"onset_f": mean([r["onset_yin"]["onset_f"] for r in rows]),
+                      "note_f": mean([r["onset_yin"]["note_f"] for r in rows]),
+                      "beat_f": mean([r["onset_yin"]["beat_f"] for r in rows])},
+    }
+    for key in ("meter_ok", "key_ok", "loop_ok", "tempo_ok"):
+        out[key.replace("_ok", "_right_share")] = mean([float(r[key]) for r in rows])
+    lat = [x for r in rows for x in r["onset_latency"]]
+    e1 = [x for r in rows for x in r["note_latency_e1"]]
+    out["onset_latency_median_ms"] = round(1000 * float(np.median(lat)), 1) if lat else None
+    out["e1_note_latency_median_ms"] = round(1000 * float(np.median(e1)), 1) if e1 else None
+    out["realtime_factor_one_core"] = round(audio_s / listen_s, 1) if listen_s else None
+    for group in ("program", "degradation", "meter"):
+        by = {}
+        for r in rows:
+            by.setdefault(r[group], []).append(r)
+        out[f"by_{group}"] = {
+            k: {"note_f": mean([r["note_f"] for r in v]), "onset_f": mean([r["onset_f"] for r in v]),
+                "beat_f": mean([r["beat_f"] for r in v]), "meter": mean([float(r["meter_ok"]) for r in v]),
+                "key": mean([float(r["key_ok"]) for r in v]), "loop": mean([float(r["loop_ok"]) for r in v])}
+            for k, v in sorted(by.items())
+        }
+    out["worst_clips"] = sorted(((round(r["note_f"], 3), round(r["beat_f"], 3), r["name"]) for r in rows))[:8]
+    return out
