@@ -99,6 +99,9 @@ def check_state(ctx: Context) -> Check:
                  "with memory.state_file or --state.")
     if path.is_dir():
         return problem(name, f"the state file {path} is a directory", "remove it or point memory.state_file elsewhere.")
+    if parent.exists() and not parent.is_dir():
+        return problem(name, f"the state file's directory {parent} is a file, not a directory",
+                       "move that file away, or choose another state file with memory.state_file or --state.")
     if not parent.exists():
         base = _nearest_existing(parent)
         if not os.access(base, os.W_OK | os.X_OK):
