@@ -151,48 +151,65 @@ def riff_similarity(a: str, b: str) -> float:
     (so a riff played in another key, or from another lowest note, still agrees).
     Riffs in different meters are 0.0.
     """
-    if a == b:
-        return 1.0
-    fa, fb = decode(a), decode(b)
-    if fa.steps_per_bar != fb.steps_per_bar or fa.meter != fb.meter:
-        return 0.0
-    length = math.lcm(fa.loop_steps, fb.loop_steps)
-    if length > 4 * max(fa.loop_steps, fb.loop_steps):
-        return 0.0
-    oa, pa = _tiled(fa, length)
-    ob, pb = _tiled(fb, length)
-    na, nb = int(oa.sum()), int(ob.sum())
-    denom = max(na, nb)
-    # Candidate rotations: the best few by a blurred circular cross-correlation (one FFT for all).
-    blur = ob + 0.5 * (np.roll(ob, 1) + np.roll(ob, -1))
-    corr = np.fft.irfft(np.conj(np.fft.rfft(oa)) * np.fft.rfft(blur), n=length)
-    candidates = np.argsort(-corr, kind="stable")[:4]
-    best = 0.0
-    for shift in candidates.tolist():
-        # roll b back by ``shift`` so that b[i + shift] lines up with a[i]
-        sb, sp = np.roll(ob, -shift), np.roll(pb, -shift)
-        exact = oa & sb
-        ra, rb = oa & ~exact, sb & ~exact
-        near = min(int((ra & (np.roll(rb, 1) | np.roll(rb, -1))).sum()),
-                   int((rb & (np.roll(ra, 1) | np.roll(ra, -1))).sum()))
-        n_exact = int(exact.sum())
-        rhythm = (n_exact + 0.5 * near) / denom
-        if n_exact:
-            diffs = (pa[exact] - sp[exact]) % 12
-            pitch = int(np.bincount(diffs, minlength=12).max()) / denom
-        else:
-            pitch = 0.0
-        best = max(best, 0.5 * rhythm + 0.5 * pitch)
-    return float(min(1.0, best))
+    return float(similarities(a, [b])[0])
+
+
+def similarities(query: str, candidates: list[str]) -> np.ndarray:
+    """:func:`riff_similarity` of ``query`` with each candidate, all at once (one FFT per loop length).
+
+    Candidates that are not fingerprints score 0. This is what recall uses: comparing a riff with
+    every riff ever kept has to stay cheap on the logic thread.
+    """
+    fq = decode(query)
+    out = np.zeros(len(candidates))
+    groups: dict[int, list[tuple[int, RiffFeatures]]] = {}
+    for i, c in enumerate(candidates):
+        if c == query:
+            out[i] = 1.0
+            continue
+        try:
+            fc = decode(c)
+        except ValueRangeError:
+            continue
+        if fc.meter != fq.meter or math.lcm(fq.loop_steps, fc.loop_steps) > 4 * max(fq.loop_steps, fc.loop_steps):
+            continue
+        groups.setdefault(fc.loop_steps, []).append((i, fc))
+    for loop_steps, members in groups.items():
+        length = math.lcm(fq.loop_steps, loop_steps)
+        qa, qp = _tiled(fq, length)
+        tiles = [_tiled(f, length) for _, f in members]
+        ob = np.stack([t[0] for t in tiles])  # candidates x steps
+        pb = np.stack([t[1] for t in tiles])
+        n = len(members)
+        denom = np.maximum(qa.sum(), ob.sum(axis=1)).astype(np.float64)
+        # Candidate rotations: the best few by a blurred circular cross-correlation,
+        # corr[c, s] = sum_i qa[i] * blur[c, i + s].
+        blur = ob + 0.5 * (np.roll(ob, 1, axis=1) + np.roll(ob, -1, axis=1))
+        corr = np.fft.irfft(np.conj(np.fft.rfft(qa))[None, :] * np.fft.rfft(blur, axis=1), n=length, axis=1)
+        k = min(4, length)
+        shifts = np.argsort(-corr, axis=1, kind="stable")[:, :k]  # candidates x k
+        idx = (np.arange(length)[None, None, :] + shifts[:, :, None]) % length
+        rows = np.arange(n)[:, None, None]
+        sb, sp = ob[rows, idx], pb[rows, idx]  # candidates x k x steps, rotated onto the query
+        exact = qa[None, None, :] & sb
+        ra, rb = qa[None, None, :] & ~exact, sb & ~exact
+        near = np.minimum((ra & (np.roll(rb, 1, axis=2) | np.roll(rb, -1, axis=2))).sum(axis=2),
+                          (rb & (np.roll(ra, 1, axis=2) | np.roll(ra, -1, axis=2))).sum(axis=2))
+        rhythm = (exact.sum(axis=2) + 0.5 * near) / denom[:, None]
+        diffs = (qp[None, None, :] - sp) % 12
+        agree = ((diffs[..., None] == np.arange(12)) & exact[..., None]).sum(axis=2).max(axis=2)
+        score = (0.5 * rhythm + 0.5 * agree / denom[:, None]).max(axis=1)
+        out[[i for i, _ in members]] = np.minimum(score, 1.0)
+    return out
 
 
 def _tiled(f: RiffFeatures, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Onsets (bool) and relative pitches on ``length`` steps: the loop repeated to fill them."""
     onsets = np.zeros(length, dtype=bool)
     pitches = np.zeros(length, dtype=np.int64)
-    for rep in range(length // f.loop_steps):
-        for s, p in zip(f.steps, f.pitches):
-            onsets[rep * f.loop_steps + s] = True
-            pitches[rep * f.loop_steps + s] = p
+    at = (np.arange(0, length, f.loop_steps)[:, None] + np.array(f.steps, dtype=np.int64)[None, :]).ravel()
+    onsets[at] = True
+    pitches[at] = np.tile(np.array(f.pitches, dtype=np.int64), length // f.loop_steps)
     return onsets, pitches
 
 

@@ -27,9 +27,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from jambox.errors import StateError, ValueRangeError
 from jambox.memory import taste as taste_mod
-from jambox.memory.fingerprint import SIMILAR, decode, riff_similarity
+from jambox.memory.fingerprint import SIMILAR, decode, similarities
 from jambox.memory.paths import state_path
 from jambox.memory.schema import SCHEMA_VERSION, user_version
 from jambox.memory.store import open_in_memory, open_store
@@ -354,15 +356,13 @@ class Memory:
             decode(riff)
         except ValueRangeError:
             return None
-        best: tuple[str, float] | None = None
-        for (candidate,) in self._query("SELECT DISTINCT riff FROM kept WHERE riff IS NOT NULL AND released_at IS NULL"):
-            try:
-                s = riff_similarity(riff, candidate)
-            except ValueRangeError:
-                continue
-            if s >= SIMILAR and (best is None or s > best[1]):
-                best = (candidate, s)
-        return best
+        candidates = [r for (r,) in self._query(
+            "SELECT DISTINCT riff FROM kept WHERE riff IS NOT NULL AND released_at IS NULL")]
+        if not candidates:
+            return None
+        scores = similarities(riff, candidates)
+        best = int(np.argmax(scores))
+        return (candidates[best], float(scores[best])) if scores[best] >= SIMILAR else None
 
     def taste(self, meter: tuple[int, int] | None, tempo_bpm: float | None) -> dict:
         """The learned taste for this meter and tempo: any of the taste keys, plus ``confidence`` 0..1."""

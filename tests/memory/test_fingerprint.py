@@ -118,3 +118,17 @@ def test_notes_on_one_step_and_silence_around_them_do_not_break_it():
     ns, beat = notes(RIFF)
     doubled = ns + [Note(onset=ns[0].onset + 30, pitch=ns[0].pitch + 12, velocity=60, emitted_at=ns[0].onset + 900)]
     assert riff_fingerprint(doubled, beat, 2, (4, 4)) == riff_fingerprint(ns, beat, 2, (4, 4))
+
+
+def test_batch_similarities_agree_with_pairwise_and_score_junk_zero():
+    from jambox.memory.fingerprint import similarities
+
+    base = fp(RIFF)
+    ns4, beat = notes(OTHER + [(s + 32, p) for s, p in OTHER[:3]], loops=1, loop_steps=64)
+    four_bar = riff_fingerprint(ns4, beat, 4, (4, 4))  # another loop length: compared on the common multiple
+    cands = [base, fp(OTHER), fp([(s, p + 2) if s == 22 else (s, p) for s, p in RIFF]), four_bar, "junk"]
+    got = similarities(base, cands)
+    assert got[0] == 1.0 and got[-1] == 0.0
+    for c, g in zip(cands[1:-1], got[1:-1]):
+        assert g == pytest.approx(riff_similarity(base, c))
+    assert got[2] >= SIMILAR > got[1] and got[3] < SIMILAR
