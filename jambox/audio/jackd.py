@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 from jambox.errors import AudioDeviceError
@@ -88,6 +89,28 @@ class JackServer:
         if self._log not in (None, subprocess.DEVNULL):
             self._log.close()
         self._log = None
+
+    @contextmanager
+    def portaudio(self):
+        """In this process: PortAudio re-scanned with this server's JACK devices, and shut down again
+        before the server goes (PortAudio's JACK host API aborts the process if its server vanishes
+        under it at shutdown)."""
+        import sounddevice as sd
+
+        old = os.environ.get("JACK_DEFAULT_SERVER")
+        os.environ["JACK_DEFAULT_SERVER"] = self.name
+        sd._terminate()
+        sd._initialize()
+        try:
+            yield sd
+        finally:
+            sd._terminate()
+            if old is None:
+                os.environ.pop("JACK_DEFAULT_SERVER", None)
+            else:
+                os.environ["JACK_DEFAULT_SERVER"] = old
+            self.stop()
+            sd._initialize()
 
     def __enter__(self) -> "JackServer":
         return self.start()
