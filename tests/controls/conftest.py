@@ -1,15 +1,16 @@
-"""Fixtures for the control inputs: gpiozero's MockFactory, an MCP3008 on its mock SPI bus, a fake clock."""
+"""Fixtures for the control inputs: gpiozero's MockFactory (as gpiozero's own tests use it), an
+MCP3008 on its mock SPI bus, a fake clock, a JACK server for real MIDI ports."""
 
 import pytest
 from gpiozero import Device
-from gpiozero.pins.mock import MockFactory, MockPWMPin, MockSPIDevice
+from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from jambox.config.load import load_config
+from tests.controls.fakes import FakeClock, FakeMcp3008, JackServer
 
 
 @pytest.fixture
 def mock_factory():
-    """A fresh MockFactory, also set as gpiozero's default (as gpiozero's own tests do)."""
+    """A fresh MockFactory, also set as gpiozero's default."""
     saved = Device.pin_factory
     factory = MockFactory()
     Device.pin_factory = factory
@@ -30,47 +31,9 @@ def led_factory():
         factory.reset()
 
 
-class FakeClock:
-    def __init__(self, t: float = 100.0):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
 def clock():
     return FakeClock()
-
-
-class FakeMcp3008(MockSPIDevice):
-    """The ADC's side of the SPI conversation (datasheet, figure 6-1): a start bit, SGL/DIFF, three
-    channel bits; then one sample clock, a null bit and ten result bits, MSB first.
-    ``levels[ch]`` is the knob position 0..1 on channel ``ch`` (single-ended)."""
-
-    def __init__(self, factory, select_pin=8):
-        super().__init__(11, 10, 9, select_pin, pin_factory=factory)
-        self.levels = [0.0] * 8
-        self.reads = 0
-        self._phase = "idle"
-
-    def on_start(self):
-        super().on_start()
-        self._phase = "idle"
-
-    def on_bit(self):
-        if self._phase == "idle":
-            if self.rx_buf[-1]:  # the start bit
-                self._phase, self.rx_buf = "mode", []
-        elif self._phase == "mode":
-            self._single = bool(self.rx_buf[-1])
-            self._phase, self.rx_buf = "channel", []
-        elif self._phase == "channel" and len(self.rx_buf) == 3:
-            channel = self.rx_word()
-            code = max(0, min(1023, round(self.levels[channel] * 1023)))
-            self.tx_word(code, 12)  # sample clock + null bit + 10 bits
-            self.reads += 1
-            self._phase = "result"
 
 
 @pytest.fixture
@@ -80,7 +43,10 @@ def mcp3008(mock_factory):
     adc.close()
 
 
-def config_with(**sections):
-    """The default config with overrides, e.g. config_with(controls={"knobs": "none"})."""
-    cfg = load_config(search=[])
-    return cfg.with_overrides(sections, "test") if sections else cfg
+@pytest.fixture(scope="session")
+def jack():
+    """A JACK server (dummy backend) for rtmidi's JACK API: real MIDI ports without a sound card."""
+    if not JackServer.available():
+        pytest.skip("jackd is not installed (Debian: jackd2); the real-port MIDI tests need it")
+    with JackServer() as server:
+        yield server

@@ -9,7 +9,7 @@ from jambox.controls.gpio import GpioControls, knob_specs, make_controls, make_s
 from jambox.controls.leds import NullStatusLeds, StatusLeds
 from jambox.errors import GpioError
 
-from conftest import FakeMcp3008, config_with
+from tests.controls.fakes import FakeMcp3008, config_with
 
 K = ActionKind
 NO_KNOBS = {"controls": {"knobs": "none"}}

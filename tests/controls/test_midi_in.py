@@ -1,0 +1,213 @@
+import os
+import queue
+import time
+
+import pytest
+
+from jambox.controls.actions import Action, ActionKind
+from jambox.controls.midi_in import (MidiBinding, MidiControls, MidiMap, MidiMapper, decode, find_port, load_map,
+                                     map_path, open_midi_in, open_port, save_map, target_name,
+                                     wait_for_binding_message)
+from jambox.errors import ConfigError, MidiError
+from tests.controls.fakes import config_with
+
+K = ActionKind
+CC, NOTE_ON, NOTE_OFF = 0xB0, 0x90, 0x80
+
+
+def cc(number, value, channel=1):
+    return [CC | (channel - 1), number, value]
+
+
+def note(number, velocity=100, channel=1):
+    return [NOTE_ON | (channel - 1), number, velocity]
+
+
+def test_decode():
+    assert decode(cc(64, 127, channel=3)) == ("cc", 3, 64, 127)
+    assert decode(note(36, 90, channel=10)) == ("note", 10, 36, 90)
+    assert decode(note(36, 0)) == ("note_off", 1, 36, 0)  # running-status note-off
+    assert decode([NOTE_OFF, 36, 40]) == ("note_off", 1, 36, 0)
+    assert decode([0xF8]) is None  # clock
+    assert decode([0xC0, 5]) is None  # program change: not mapped
+    assert decode([CC, 200, 1]) is None and decode([]) is None and decode([0x12]) is None  # garbage
+
+
+def mapper(*bindings):
+    return MidiMapper(MidiMap(list(bindings)))
+
+
+def test_a_cc_bound_to_a_control_sets_it_on_every_change():
+    m = mapper(MidiBinding("cc", 1, 7, "level"))
+    assert m.message(cc(7, 127)) == Action(K.SET, "midi", "level", 1.0)
+    assert m.message(cc(7, 127)) is None  # no change, no action
+    assert m.message(cc(7, 0)) == Action(K.SET, "midi", "level", 0.0)
+    assert m.message(cc(7, 64)).value == pytest.approx(64 / 127, abs=1e-4)
+    assert m.message(cc(7, 64, channel=2)) is None  # another channel
+    assert m.message(cc(8, 64)) is None  # another controller
+
+
+def test_a_cc_bound_to_an_action_fires_on_the_rising_edge():
+    m = mapper(MidiBinding("cc", 0, 64, "start_stop"))
+    got = [m.message(cc(64, v, channel=5)) for v in (127, 127, 0, 100, 30, 0, 127)]
+    assert [a.kind if a else None for a in got] == [K.START_STOP, None, None, K.START_STOP, None, None, K.START_STOP]
+
+
+def test_notes_fire_actions_on_note_on_only():
+    m = mapper(MidiBinding("note", 10, 36, "keep"), MidiBinding("note", 0, 38, "energy"))
+    assert m.message(note(36, channel=10)) == Action(K.KEEP, "midi")
+    assert m.message(note(36, 0, channel=10)) is None
+    assert m.message([NOTE_OFF | 9, 36, 0]) is None
+    assert m.message(note(36, channel=1)) is None
+    assert m.message(note(38, 127, channel=4)) == Action(K.SET, "midi", "energy", 1.0)
+
+
+def test_targets_are_actions_or_controls_with_aliases():
+    assert target_name("More-Dissonance") == "more_dissonance"
+    assert target_name("tension") == "dissonance"
+    with pytest.raises(MidiError, match="cannot map MIDI to 'kep' \\(did you mean 'keep'\\?\\)"):
+        target_name("kep")
+    with pytest.raises(MidiError, match="cannot map MIDI to 'set'"):
+        target_name("set")
+
+
+def test_bind_moves_a_target_and_a_message():
+    m = MidiMap()
+    m.bind(MidiBinding("cc", 1, 64, "keep"))
+    m.bind(MidiBinding("cc", 1, 65, "keep"))  # learning keep again moves it
+    assert m.bindings == [MidiBinding("cc", 1, 65, "keep")]
+    m.bind(MidiBinding("cc", 1, 66, "keep"), add=True)  # --add keeps both
+    assert len(m.bindings) == 2
+    m.bind(MidiBinding("cc", 0, 65, "softer"))  # the message now means softer (any channel)
+    assert {b.target for b in m.bindings} == {"keep", "softer"} and len(m.bindings) == 2
+    assert m.forget("keep") == 1 and [b.target for b in m.bindings] == ["softer"]
+
+
+def test_the_map_file_round_trips(tmp_path):
+    path = tmp_path / "sub" / "midi-map.toml"
+    m = MidiMap([MidiBinding("cc", 1, 64, "start_stop"), MidiBinding("note", 0, 36, "dissonance")])
+    save_map(m, path)
+    assert load_map(path) == m
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".midi-map-")]  # no temp left over
+    assert load_map(tmp_path / "none.toml") == MidiMap()
+
+
+def test_every_bad_binding_is_reported_at_once(tmp_path):
+    path = tmp_path / "midi-map.toml"
+    path.write_text('[[binding]]\ntarget = "keep"\ntype = "cc"\nchannel = 1\nnumber = 64\n'
+                    '[[binding]]\ntarget = "kep"\ntype = "pc"\nchannel = 17\nnumber = 128\n'
+                    '[[binding]]\ntarget = "energy"\ntype = "note"\nnumber = 3\ncolour = "red"\n')
+    with pytest.raises(ConfigError) as e:
+        load_map(path)
+    p = e.value.problems
+    assert len(p) == 5
+    assert "binding 1: type must be one of 'cc', 'note', not 'pc'" in p
+    assert "binding 1: channel must be int in range 0..16 (0 = any), not 17" in p
+    assert "binding 1: number must be int in range 0..127, not 128" in p
+    assert any(x.startswith("binding 1: cannot map MIDI to 'kep'") for x in p)
+    assert "binding 2: unknown key 'colour'; expected target, type, channel, number" in p
+    path.write_text("[[binding]\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_map(path)
+
+
+def test_map_path_follows_the_config(tmp_path):
+    assert map_path(config_with()).name == "midi-map.toml"
+    assert map_path(config_with(controls={"midi_map": str(tmp_path / "m.toml")})) == tmp_path / "m.toml"
+
+
+def test_find_port_by_index_or_name():
+    ports = ["Midi Through:Midi Through Port-0 14:0", "nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0", "FS-6 pedal 24:0"]
+    assert find_port(ports, "nano") == 1
+    assert find_port(ports, "fs-6") == 2
+    assert find_port(ports, "0") == 0
+    assert find_port(["only one"], "") == 0
+    with pytest.raises(MidiError, match="no MIDI input port matches 'korg'; ports: 0: Midi Through"):
+        find_port(ports, "korg")
+    with pytest.raises(MidiError, match="2 MIDI input ports match 'midi'"):
+        find_port(ports, "midi")
+    with pytest.raises(MidiError, match="3 MIDI input ports; name one with --port"):
+        find_port(ports, "")
+    with pytest.raises(MidiError, match="index must be in range 0..2, not 7"):
+        find_port(ports, "7")
+    with pytest.raises(MidiError, match="no MIDI input ports"):
+        find_port([], "nano")
+
+
+def test_a_bad_api_name_is_clear():
+    with pytest.raises(MidiError, match="MIDI API must be one of '', 'alsa', 'jack', not 'coremidi'"):
+        open_midi_in("coremidi")
+
+
+@pytest.mark.skipif(os.path.exists("/dev/snd/seq"), reason="this machine has the ALSA sequencer")
+def test_no_alsa_sequencer_is_a_clear_midi_error():
+    with pytest.raises(MidiError, match="no MIDI input system \\(is /dev/snd/seq there"):
+        open_midi_in("alsa")
+
+
+# -- real ports: rtmidi on a JACK server with the dummy backend ---------------------------------------
+
+@pytest.fixture
+def controller(jack):
+    """A MIDI controller: an rtmidi output with a virtual port other clients can open."""
+    import rtmidi
+
+    out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, "pedalboard")
+    out.open_virtual_port("fs-pedal")
+    yield out
+    out.delete()
+
+
+def wait_connected():
+    time.sleep(0.2)  # JACK connects ports on its own thread; the first message after it gets through
+
+
+def test_midi_controls_on_a_real_port(controller):
+    got: queue.SimpleQueue = queue.SimpleQueue()
+    cfg = config_with(controls={"midi_api": "jack", "midi_in": "fs-pedal"})
+    midi_map = MidiMap([MidiBinding("cc", 1, 64, "start_stop"), MidiBinding("cc", 1, 7, "level")])
+    with MidiControls(cfg, got.put, midi_map=midi_map) as midi:
+        assert "fs-pedal" in midi.port_name
+        wait_connected()
+        controller.send_message(cc(64, 127))
+        controller.send_message(cc(64, 0))
+        controller.send_message(cc(7, 100))
+        controller.send_message([0xF8])  # clock: ignored
+        assert got.get(timeout=3) == Action(K.START_STOP, "midi")
+        assert got.get(timeout=3) == Action(K.SET, "midi", "level", round(100 / 127, 4))
+        time.sleep(0.1)
+        assert got.empty()
+        assert midi.submitted == 2
+
+
+def test_waiting_for_a_message_to_learn(controller):
+    midi_in, name = open_port("fs-pedal", "jack")
+    try:
+        wait_connected()
+        controller.send_message([0xF8])
+        controller.send_message(note(40, 0))  # a note-off is not something to learn
+        controller.send_message(cc(11, 90, channel=2))
+        assert wait_for_binding_message(midi_in, 3.0) == ("cc", 2, 11)
+        with pytest.raises(MidiError, match="no control change or note arrived within 0.2 s"):
+            wait_for_binding_message(midi_in, 0.2)
+    finally:
+        midi_in.delete()
+
+
+@pytest.mark.hardware
+@pytest.mark.skipif(os.environ.get("JAMBOX_HARDWARE") != "1" or not os.path.exists("/dev/snd/seq"),
+                    reason="the ALSA sequencer: opt in with JAMBOX_HARDWARE=1 on a machine with /dev/snd/seq")
+def test_midi_controls_on_an_alsa_virtual_port():
+    import rtmidi
+
+    out = rtmidi.MidiOut(rtmidi.API_LINUX_ALSA, "pedalboard")
+    out.open_virtual_port("fs-pedal")
+    got: queue.SimpleQueue = queue.SimpleQueue()
+    try:
+        cfg = config_with(controls={"midi_api": "alsa", "midi_in": "fs-pedal"})
+        with MidiControls(cfg, got.put, midi_map=MidiMap([MidiBinding("note", 0, 36, "keep")])):
+            wait_connected()
+            out.send_message(note(36))
+            assert got.get(timeout=3) == Action(K.KEEP, "midi")
+    finally:
+        out.delete()
