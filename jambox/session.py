@@ -41,6 +41,7 @@ from jambox.generate.pattern import merge_parts, part_of
 log = logging.getLogger(__name__)
 
 SOFTER_STEP = 0.2  # a voice's trim per SOFTER press (of 1.0)
+TRIM_EXPONENT = 1.6  # how a trim changes a voice's prominence (velocity ** 0.6 x density)
 SOFTER_ALL_STEP = 0.1  # the level per long press
 DISSONANCE_STEP = 0.15
 SUGGESTION_RATE = 0.6  # chance of a suggestion at a phrase boundary at full surprise
@@ -73,6 +74,7 @@ class Session:
         self._taste = dict(DEFAULT_TASTE)
         self._touched: set[str] = set()  # controls the player moved: taste no longer moves them
         self._voice_levels: dict[str, float] = {}
+        self._trimmed: dict[str, tuple[int, float]] = {}  # voice -> (when first trimmed lately, trim before)
         self._hold_tension = False
         self._playing = True
         self._join_now = False
@@ -141,7 +143,7 @@ class Session:
         return f"{name} {old:.2f} -> {value:.2f}"
 
     def _softer(self, action: Action, now: int, heard: Heard) -> str:
-        prom = self.generator.prominence()
+        prom = self._effective_prominence(now, heard)
         candidates = [v for v in PROMINENCE_VOICES if self._voice_levels.get(v, 1.0) > 0.0]
         if not candidates:
             return "everything is already at its softest"
@@ -151,7 +153,25 @@ class Session:
         old = self._voice_levels.get(voice, 1.0)
         new = round(max(0.0, old - SOFTER_STEP), 4)
         self._voice_levels[voice] = new
+        if voice not in self._trimmed or now - self._trimmed[voice][0] > self._bar_samples(heard):
+            self._trimmed[voice] = (now, old)
         return f"{voice} softer ({old:.1f} -> {new:.1f})"
+
+    def _effective_prominence(self, now: int, heard: Heard) -> dict[str, float]:
+        """The generator's measure of the last bar, corrected for trims made within that bar (it
+        has not heard them yet): a voice just pulled back counts as it will sound, so quick presses
+        move on to the next most prominent voice."""
+        prom = self.generator.prominence()
+        bar = self._bar_samples(heard)
+        for voice, (t, before) in self._trimmed.items():
+            if now - t <= bar and before > 0:
+                prom[voice] = prom.get(voice, 0.0) * (self._voice_levels.get(voice, 1.0) / before) ** TRIM_EXPONENT
+        return prom
+
+    def _bar_samples(self, heard: Heard) -> float:
+        if heard.beat_period is None:
+            return 2.0 * self.sample_rate
+        return heard.beat_period * heard.meter[0]
 
     def _softer_all(self, action: Action, now: int, heard: Heard) -> str:
         old = self._values["level"]
