@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable
 
 from jambox.controls.actions import CONTROL_ALIASES, CONTROLS, Action, ActionKind, control_name
-from jambox.errors import ConfigError, MidiError, did_you_mean
+from jambox.errors import ConfigError, MidiError, UnknownActionError, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,14 @@ APIS = ("", "alsa", "jack")
 
 
 def target_name(name: str) -> str:
-    """The canonical target for ``name`` (an action or a control, aliases allowed), or a clear MidiError."""
+    """The canonical target for ``name`` (an action or a control, aliases allowed), or a clear UnknownActionError."""
     key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
     if key in ACTION_TARGETS:
         return key
     try:
         return control_name(key)
     except ValueError:
-        raise MidiError(f"cannot map MIDI to {name!r}{did_you_mean(key, TARGETS)}; expected an action "
+        raise UnknownActionError(f"cannot map MIDI to {name!r}{did_you_mean(key, TARGETS)}; expected an action "
                         f"({', '.join(ACTION_TARGETS)}) or a control ({', '.join(CONTROLS + tuple(CONTROL_ALIASES))})"
                         ) from None
 
@@ -174,7 +174,7 @@ def _binding(entry: dict) -> MidiBinding:
     target = None
     try:
         target = target_name(entry.get("target", ""))
-    except MidiError as e:
+    except UnknownActionError as e:
         problems.append(str(e))
     if problems:
         raise ValueError("\n".join(problems))

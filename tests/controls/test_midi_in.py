@@ -8,7 +8,7 @@ from jambox.controls.actions import Action, ActionKind
 from jambox.controls.midi_in import (MidiBinding, MidiControls, MidiMap, MidiMapper, decode, find_port, load_map,
                                      map_path, open_midi_in, open_port, save_map, target_name,
                                      wait_for_binding_message)
-from jambox.errors import ConfigError, MidiError
+from jambox.errors import ConfigError, MidiError, UnknownActionError
 from tests.controls.fakes import config_with
 
 K = ActionKind
@@ -65,9 +65,9 @@ def test_notes_fire_actions_on_note_on_only():
 def test_targets_are_actions_or_controls_with_aliases():
     assert target_name("More-Dissonance") == "more_dissonance"
     assert target_name("tension") == "dissonance"
-    with pytest.raises(MidiError, match="cannot map MIDI to 'kep' \\(did you mean 'keep'\\?\\)"):
+    with pytest.raises(UnknownActionError, match="cannot map MIDI to 'kep' \\(did you mean 'keep'\\?\\)"):
         target_name("kep")
-    with pytest.raises(MidiError, match="cannot map MIDI to 'set'"):
+    with pytest.raises(UnknownActionError, match="cannot map MIDI to 'set'"):
         target_name("set")
 
 
