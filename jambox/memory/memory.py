@@ -21,6 +21,7 @@ import dataclasses
 import enum
 import json
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -115,7 +116,12 @@ class Memory:
         self._last_stream_time: int | None = None
         self._pending_points: list[tuple[float, int, str]] = []
         self._last_point: str | None = None
-        self._last_flush = time.monotonic()
+        self._pending_state: str | None = None  # session state waiting to ride along with a commit
+        self._saved_state: str | None = None
+        self._pending_riffs: dict[str, float] = {}  # riffs recalled (heard) since the last commit
+        self._heard_context: tuple | None = None  # (meter, tempo) the latest taste() asked about
+        self._info_dirty = False
+        self._last_flush = -math.inf  # when buffered things were last written: never
         self._riffs_this_session: set[str] = set()
         self._closed = False
 
@@ -156,6 +162,7 @@ class Memory:
             return
         try:
             self.end_session()
+            self.flush(force=True)  # what was buffered outside a session (a saved state)
         except StateError as e:
             log.error("closing the state file: %s", e)
         finally:
@@ -174,6 +181,9 @@ class Memory:
         if self._session is not None:
             self.end_session()
         self._session_info = _plain(dict(info or {}))
+        if self._heard_context is not None:
+            self._note_heard_context()
+            self._info_dirty = False  # written with the row itself
         with self._tx():
             cur = self._conn.execute("INSERT INTO sessions (started_at, info, owner) VALUES (?, ?, ?)",
                                      (time.time(), _dumps(self._session_info), _owner()))
@@ -191,7 +201,7 @@ class Memory:
             self._seen(int(stream_time))
         sid = self._session
         with self._tx():
-            self._flush_points()
+            self._flush_pending()
             self._conn.execute("UPDATE sessions SET ended_at = ?, last_stream_time = ? WHERE id = ?",
                                (time.time(), self._last_stream_time, sid))
             self._fold_session(sid)
@@ -200,6 +210,14 @@ class Memory:
 
     def _live_key(self, sid: int) -> tuple[str, int]:
         return (str(self.path.resolve()) if self.path else f":memory:{id(self)}", sid)
+
+    def _note_heard_context(self) -> None:
+        meter, tempo = self._heard_context or (None, None)
+        if meter:
+            self._session_info["heard_meter"] = list(meter)
+        if tempo:
+            self._session_info["heard_tempo_bpm"] = tempo
+        self._info_dirty = True
 
     def _ensure_session(self) -> int:
         return self._session if self._session is not None else self.start_session()
@@ -222,7 +240,7 @@ class Memory:
         now = time.time()
         settings_json = _dumps(settings)
         with self._tx():
-            self._flush_points()
+            self._flush_pending()
             cur = self._conn.execute(
                 "INSERT INTO actions (session_id, wall_time, stream_time, kind, source, control, value, effect, "
                 "settings, riff) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -241,7 +259,7 @@ class Memory:
         sid = self._ensure_session()
         now = time.time()
         with self._tx():
-            self._flush_points()
+            self._flush_pending()
             cur = self._conn.execute(
                 "INSERT INTO kept (session_id, wall_time, riff, part, pattern, settings) VALUES (?, ?, ?, ?, ?, ?)",
                 (sid, now, riff, part, _dumps(pattern), _dumps(settings)))
@@ -254,7 +272,7 @@ class Memory:
         sid = self._ensure_session()
         now = time.time()
         with self._tx():
-            self._flush_points()
+            self._flush_pending()
             cur = self._conn.execute(
                 "INSERT INTO suggestions (session_id, wall_time, riff, kind, adopted, settings) VALUES (?, ?, ?, ?, ?, ?)",
                 (sid, now, riff, str(kind), 1 if adopted else 0, _dumps(settings)))
@@ -281,22 +299,46 @@ class Memory:
             return
         self._last_point = text
         self._pending_points.append((time.time(), stream_time, text))
-        if len(self._pending_points) >= POINT_BUFFER or time.monotonic() - self._last_flush >= POINT_FLUSH_S:
-            with self._tx():
-                self._flush_points()
+        self.flush(force=len(self._pending_points) >= POINT_BUFFER)
 
-    def _flush_points(self) -> None:
-        """Write the buffered control changes (inside the caller's transaction)."""
-        self._last_flush = time.monotonic()
-        if not self._pending_points or self._session is None:
-            self._pending_points.clear()
+    def flush(self, force: bool = False) -> None:
+        """Write what is buffered (control changes, session state, riffs heard) if it is due, or now if ``force``.
+
+        Cheap when nothing is waiting or not yet due, so the logic thread may call it every hop; that
+        bounds what a pulled plug can take to the last ``POINT_FLUSH_S`` seconds of knob travel.
+        """
+        if not self._has_pending():
             return
-        self._conn.executemany(
-            "INSERT INTO control_points (session_id, wall_time, stream_time, settings) VALUES (?, ?, ?, ?)",
-            [(self._session, w, t, s) for w, t, s in self._pending_points])
-        self._conn.execute("UPDATE sessions SET last_stream_time = ? WHERE id = ?",
-                           (self._last_stream_time, self._session))
+        if force or time.monotonic() - self._last_flush >= POINT_FLUSH_S:
+            with self._tx():
+                self._flush_pending()
+
+    def _has_pending(self) -> bool:
+        return bool(self._pending_points or self._pending_state is not None or self._pending_riffs
+                    or self._info_dirty)
+
+    def _flush_pending(self) -> None:
+        """Write everything buffered (inside the caller's transaction)."""
+        self._last_flush = time.monotonic()
+        c = self._conn
+        if self._pending_points and self._session is not None:
+            c.executemany(
+                "INSERT INTO control_points (session_id, wall_time, stream_time, settings) VALUES (?, ?, ?, ?)",
+                [(self._session, w, t, s) for w, t, s in self._pending_points])
         self._pending_points.clear()
+        if self._session is not None:
+            c.execute("UPDATE sessions SET last_stream_time = ? WHERE id = ?", (self._last_stream_time, self._session))
+            if self._info_dirty:
+                c.execute("UPDATE sessions SET info = ? WHERE id = ?", (_dumps(self._session_info), self._session))
+        self._info_dirty = False
+        if self._pending_state is not None:
+            c.execute("INSERT INTO session_state (id, session_id, saved_at, state) VALUES (1, ?, ?, ?) "
+                      "ON CONFLICT(id) DO UPDATE SET session_id = excluded.session_id, saved_at = excluded.saved_at, "
+                      "state = excluded.state", (self._session, time.time(), self._pending_state))
+            self._saved_state, self._pending_state = self._pending_state, None
+        for riff, when in self._pending_riffs.items():
+            self._touch_riff(riff, when)
+        self._pending_riffs.clear()
 
     def _touch_riff(self, riff: str, now: float) -> None:
         first_time = riff not in self._riffs_this_session
@@ -308,17 +350,22 @@ class Memory:
 
     # -- session state ----------------------------------------------------------------------------
     def save_session_state(self, state: dict) -> None:
-        """The current session's state (controls, kept parts in play, ...), so a restart resumes it."""
+        """The current session's state (controls, kept parts in play, ...), so a restart resumes it.
+
+        Unchanged state costs a comparison. A change is written at once if nothing was written in the
+        last ``POINT_FLUSH_S``, else with the next commit or :meth:`flush` (so calling this on every
+        change, even many a second, costs at most one commit per ``POINT_FLUSH_S``).
+        """
         text = _dumps(state)
-        with self._tx():
-            self._flush_points()
-            self._conn.execute(
-                "INSERT INTO session_state (id, session_id, saved_at, state) VALUES (1, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET session_id = excluded.session_id, saved_at = excluded.saved_at, "
-                "state = excluded.state", (self._session, time.time(), text))
+        if text == (self._pending_state if self._pending_state is not None else self._saved_state):
+            return
+        self._pending_state = text
+        self.flush()
 
     def load_session_state(self) -> dict | None:
         """The latest saved session state, or None if none was ever saved."""
+        if self._pending_state is not None:
+            return _loads(self._pending_state)
         row = self._query("SELECT state FROM session_state WHERE id = 1").fetchone()
         return _loads(row[0]) if row else None
 
@@ -329,6 +376,8 @@ class Memory:
         ``{"riff", "match": "exact"|"similar", "similarity", "parts": {part: {"pattern", "settings",
         "kept_at", "id"}}, "times_heard"}``: the latest kept pattern per part that was not let go.
         """
+        if self._session is not None and riff:
+            self._pending_riffs[riff] = time.time()  # heard now: written with the next commit
         match, similarity = riff, 1.0
         parts = self._kept_parts(riff)
         if not parts:
@@ -365,7 +414,17 @@ class Memory:
         return (candidates[best], float(scores[best])) if scores[best] >= SIMILAR else None
 
     def taste(self, meter: tuple[int, int] | None, tempo_bpm: float | None) -> dict:
-        """The learned taste for this meter and tempo: any of the taste keys, plus ``confidence`` 0..1."""
+        """The learned taste for this meter and tempo: any of the taste keys, plus ``confidence`` 0..1.
+
+        The meter and tempo asked about are also noted as the current session's (``heard_meter``,
+        ``heard_tempo_bpm`` in its info), so the session teaches the right bucket even when the
+        settings it records do not say.
+        """
+        context = (_meter(meter), _tempo(tempo_bpm))
+        if context != (None, None) and context != self._heard_context:
+            self._heard_context = context
+            if self._session is not None:
+                self._note_heard_context()
         return taste_mod.blend(self._profiles(), meter, tempo_bpm)
 
     def _profiles(self) -> dict[str, dict]:
@@ -468,9 +527,7 @@ class Memory:
             log.warning("VACUUM after reset failed: %s", e)
 
     def _flush_now(self) -> None:
-        if self._pending_points:
-            with self._tx():
-                self._flush_points()
+        self.flush(force=True)
 
     # -- taste folding ----------------------------------------------------------------------------
     def _fold_abandoned_sessions(self) -> None:
@@ -563,7 +620,8 @@ class Memory:
 
 def _context(info: dict, settings_list: list[dict]) -> tuple[tuple[int, int] | None, float | None]:
     """The session's meter and tempo: the latest any settings dict carried, else the session info's."""
-    meter, tempo = _meter(info.get("meter")), _tempo(info.get("tempo_bpm"))
+    meter = _meter(info.get("meter")) or _meter(info.get("heard_meter"))
+    tempo = _tempo(info.get("tempo_bpm")) or _tempo(info.get("heard_tempo_bpm"))
     for s in settings_list:
         meter = _meter(s.get("meter")) or meter
         tempo = _tempo(s.get("tempo_bpm")) or tempo

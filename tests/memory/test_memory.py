@@ -135,15 +135,18 @@ def test_session_state_round_trips_and_survives_a_restart(path):
 
 def test_control_changes_are_buffered_then_written_with_the_next_commit(path):
     with Memory.open(path) as m:
-        m.note_controls(controls(energy=0.5), 100)
+        peek = sqlite3.connect(path)
+        points = lambda: peek.execute("SELECT COUNT(*) FROM control_points").fetchone()[0]  # noqa: E731
+        m.note_controls(controls(energy=0.5), 100)  # nothing written lately: at once
+        assert points() == 1
         m.note_controls(controls(energy=0.5), 150)  # unchanged: not a new point
         m.note_controls(controls(energy=0.4), 200)
-        peek = sqlite3.connect(path)
-        assert peek.execute("SELECT COUNT(*) FROM control_points").fetchone()[0] == 0
+        m.note_controls(controls(energy=0.3), 250)
+        assert points() == 1  # buffered
         act(m, "keep", 1.0)
-        assert peek.execute("SELECT COUNT(*) FROM control_points").fetchone()[0] == 2
-        m.note_controls(controls(energy=0.3), SR * 2)
-    assert peek.execute("SELECT COUNT(*) FROM control_points").fetchone()[0] == 3  # flushed at close
+        assert points() == 3  # rode along with the acknowledged write
+        m.note_controls(controls(energy=0.2), SR * 2)
+    assert points() == 4  # flushed at close
     peek.close()
 
 
@@ -212,3 +215,45 @@ def test_a_closed_memory_says_so(path):
     m.close()  # twice is fine
     with pytest.raises(StateError, match="closed"):
         act(m, "keep", 1.0)
+
+
+def test_session_state_changes_are_coalesced_to_one_commit_per_interval(path):
+    with Memory.open(path) as m:
+        peek = sqlite3.connect(path)
+        saved = lambda: peek.execute("SELECT state FROM session_state").fetchone()  # noqa: E731
+        m.save_session_state({"bar": 1})  # nothing written lately: at once
+        assert saved() == ('{"bar":1}',)
+        m.save_session_state({"bar": 2})  # within the interval: waits
+        m.save_session_state({"bar": 2})  # unchanged: nothing to do
+        assert saved() == ('{"bar":1}',) and m.load_session_state() == {"bar": 2}
+        m.flush()  # not due yet
+        assert saved() == ('{"bar":1}',)
+        act(m, "keep", 1.0)  # rides along with the next acknowledged write
+        assert saved() == ('{"bar":2}',)
+        m.save_session_state({"bar": 3})
+        m.flush(force=True)
+        assert saved() == ('{"bar":3}',)
+        peek.close()
+
+
+def test_recall_counts_a_riff_as_heard_again_in_a_later_session(path):
+    r = riff()
+    with Memory.open(path) as m:
+        m.save_kept(r, "drums", {"a": 1}, {})
+    with Memory.open(path) as m:
+        m.start_session()
+        assert m.recall(r)["times_heard"] == 1
+    with Memory.open(path) as m:
+        assert m.export()["riffs"][0]["times_heard"] == 2
+
+
+def test_the_meter_and_tempo_taste_was_asked_for_decide_what_the_session_teaches(path):
+    with Memory.open(path) as m:
+        m.taste((3, 4), 70.0)  # the session asks, once the listener knows
+        for i in range(4):
+            m.record_action("softer", source="test", stream_time=i * SR, control=None, value=None, effect="",
+                            settings={"energy": 0.2}, riff=None)  # settings that do not say meter or tempo
+    with Memory.open(path) as m:
+        assert m.export()["sessions"][0]["info"] == {"heard_meter": [3, 4], "heard_tempo_bpm": 70.0}
+        waltz, other = m.taste((3, 4), 70.0), m.taste((4, 4), 120.0)
+    assert waltz["energy"] == pytest.approx(0.2) and waltz["confidence"] > other["confidence"]
