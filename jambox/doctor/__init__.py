@@ -80,6 +80,7 @@ def checks() -> dict:
         "audio": audio.check_audio,
         "hat": hat.check_hat,
         "mixer": hat.check_mixer,
+        "pins": hat.check_pins,
         "model": files.check_model,
         "soundfont": files.check_soundfont,
         "gpio": gpio.check_gpio,

@@ -27,14 +27,23 @@ class Hat:
     card_ids: tuple[str, ...]  # the card id in /proc/asound/cards (what hw:CARD= takes)
     card_names: tuple[str, ...] = ()  # long names, where siblings share a card id
     eeprom: tuple[str, ...] = ()  # lower-case substrings of the HAT EEPROM's product string
+    pins: tuple[tuple[int, str], ...] = ()  # BCM pins the HAT uses, and what for
 
+
+I2S = ((18, "I2S BCLK"), (19, "I2S LRCLK"), (20, "I2S DIN"), (21, "I2S DOUT"))
+HAT_ID = ((0, "HAT ID EEPROM (ID_SD)"), (1, "HAT ID EEPROM (ID_SC)"))
+I2C = ((2, "I2C SDA (codec control)"), (3, "I2C SCL (codec control)"))
+SPI_BUS = ((9, "SPI0 bus MISO"), (10, "SPI0 bus MOSI"), (11, "SPI0 bus SCLK"))  # shareable with the MCP3008
 
 HATS = (
     Hat("hifiberry-dacplusadc", "HiFiBerry DAC+ ADC", "hifiberry-dacplusadc", ("sndrpihifiberry",),
-        ("snd_rpi_hifiberry_dacplusadc",), ("dac+ adc", "dacplusadc")),
-    Hat("pisound", "Blokas Pisound", "pisound", ("pisound",), (), ("pisound",)),
+        ("snd_rpi_hifiberry_dacplusadc",), ("dac+ adc", "dacplusadc"), HAT_ID + I2C + I2S),
+    Hat("pisound", "Blokas Pisound", "pisound", ("pisound",), (), ("pisound",),
+        HAT_ID + I2S + SPI_BUS + ((8, "SPI0 CE0 of the MIDI/button microcontroller"), (17, "button"),
+                                  (24, "SPI reset"), (25, "data-ready line"), (12, "ADC reset"),
+                                  (13, "ADC oversampling"), (16, "ADC oversampling"), (26, "ADC oversampling"))),
     Hat("codeczero", "Raspberry Pi Codec Zero", "rpi-codeczero", ("Zero", "IQaudIOCODEC"), (),
-        ("codec zero", "codeczero")),
+        ("codec zero", "codeczero"), HAT_ID + I2C + I2S),
 )
 
 
@@ -256,3 +265,56 @@ def check_mixer(ctx: Context) -> Check:
     if off:
         return problem(name, f"the stored Codec Zero mixer state leaves the line input off ({', '.join(off)})", fix)
     return ok(name, "the Codec Zero's AUX IN line input is routed to the ADC in the stored mixer state")
+
+
+def identify_hat(ctx: Context) -> Hat | None:
+    """The HAT this box has: its card if present, else its EEPROM, else the overlay config.txt loads."""
+    for hat in HATS:
+        if any(_card_matches(hat, c) for c in read_cards(ctx)):
+            return hat
+    seated = _eeprom_hat(read_eeprom_product(ctx))
+    if seated is not None:
+        return seated
+    boot = read_boot_config(ctx)
+    if boot is not None:
+        return next((h for h in HATS if h.overlay in boot.overlays), None)
+    return None
+
+
+def panel_pins(config) -> dict[int, str]:
+    """Every BCM pin the configured panel takes (switches, encoders, LEDs, the MCP3008's chip select)."""
+    from jambox.controls.gpio import SPI0_SELECT, knob_specs, led_pins, switch_specs
+
+    used: dict[int, str] = {}
+    for s in switch_specs(config):
+        used.setdefault(s.pin, f"gpio.{s.name}_pin")
+    for k in knob_specs(config):
+        if k.encoder is not None:
+            for part, pin in zip(("a", "b"), k.encoder):
+                if pin >= 0:
+                    used.setdefault(pin, f"gpio.{k.name}_encoder_{part}")
+            if k.push_pin >= 0:
+                used.setdefault(k.push_pin, f"gpio.{k.name}_encoder_push")
+        elif k.adc_channel >= 0:
+            select = config.gpio.adc_select
+            used.setdefault(SPI0_SELECT[select], f"gpio.adc_select (the MCP3008 on SPI0 CE{select})")
+    for name, pin in led_pins(config).items():
+        used.setdefault(pin, f"gpio.led_{name}_pin")
+    return used
+
+
+def check_pins(ctx: Context, hat: Hat | None = None) -> Check:
+    """No part of the panel on a pin the HAT needs (an LED on I2S LRCLK silences the card)."""
+    name = "pins"
+    if not ctx.config.controls.gpio:
+        return skip(name, "controls.gpio is off")
+    hat = hat or identify_hat(ctx)
+    if hat is None:
+        return skip(name, "no known HAT on this machine to check the panel's pins against")
+    reserved = dict(hat.pins)
+    clashes = [(pin, key, reserved[pin]) for pin, key in sorted(panel_pins(ctx.config).items()) if pin in reserved]
+    if clashes:
+        text = "; ".join(f"{key} = {pin} is used by the {hat.name} ({what})" for pin, key, what in clashes)
+        return problem(name, text, f"move those parts to free pins in [gpio] (firmware/hats/{hat.key}/jambox.toml "
+                                   "has a working set; firmware/WIRING.md the wiring).")
+    return ok(name, f"the panel's pins are clear of the {hat.name}'s ({', '.join(str(p) for p in sorted(reserved))})")

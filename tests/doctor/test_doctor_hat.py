@@ -159,3 +159,20 @@ def test_codec_zero_with_the_aux_input_muted(tmp_path):
 def test_codec_zero_state_stored_for_another_card_only(tmp_path):
     c = check_mixer(make_box(tmp_path, cards=CARDS_ZERO, alsa_state=alsa_state("sndrpihifiberry", {"x": True})))
     assert c.status == PROBLEM and "no state for card Zero" in c.message
+
+
+def test_pins_check_finds_the_hat_from_proc_and_reports_clashes(tmp_path):
+    from jambox.doctor.hat import check_pins
+
+    ctx = make_box(tmp_path, cards=CARDS_PISOUND, config_txt="dtoverlay=pisound\n")
+    ctx.config = ctx.config.with_overrides({"controls": {"gpio": True}})
+    c = check_pins(ctx)
+    assert c.status == PROBLEM and "gpio.keep_pin = 17 is used by the Blokas Pisound" in c.message
+
+
+def test_pins_check_skips_without_a_known_hat(tmp_path):
+    from jambox.doctor.hat import check_pins
+
+    ctx = make_box(tmp_path, cards=CARDS_USB, config_txt="")
+    ctx.config = ctx.config.with_overrides({"controls": {"gpio": True}})
+    assert check_pins(ctx).status == SKIP
