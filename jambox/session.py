@@ -36,7 +36,7 @@ from jambox.controls.state import ControlState
 from jambox.errors import JamboxError
 from jambox.events import Heard
 from jambox.generate.generator import DEFAULT_TASTE, PROMINENCE_VOICES, TASTE_FIELDS, Generator, phrase_bars
-from jambox.generate.pattern import merge_parts, part_of
+from jambox.generate.pattern import merge_parts, part_of, pattern_qualities
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ class Session:
         self._join_now = False
         self._taps: deque[int] = deque(maxlen=6)
         self.tap_tempo_bpm: float | None = None
+        self.memory_problem: str | None = None
         self._suggestion: _Suggestion | None = None
         self._decided_boundary: int | None = None  # the phrase end a suggestion was last decided for
         self._offered_boundary: int | None = None  # the phrase end of the latest suggestion offered
@@ -128,12 +129,25 @@ class Session:
         }[kind]
         effect = handler(action, now, heard)
         self._controls = self._build()
-        if self.memory is not None:
-            self.memory.record_action(kind.value, source=action.source, stream_time=now, control=action.control,
-                                      value=action.value, effect=effect, settings=self.settings(heard),
-                                      riff=self._riff)
+        if self.memory is not None and not self._remember(
+                "record_action", kind.value, source=action.source, stream_time=now, control=action.control,
+                value=action.value, effect=effect, settings=self.settings(heard), riff=self._riff):
+            effect += " (not saved: the state file failed)"
         log.info("%s: %s", kind.value, effect)
         return effect
+
+    def _remember(self, method: str, *args, **kwargs) -> bool:
+        """One write to the memory; False (logged, and kept in :attr:`memory_problem`) if it failed or
+        there is no memory. The music never waits on, or stops for, the state file."""
+        if self.memory is None:
+            return False
+        try:
+            getattr(self.memory, method)(*args, **kwargs)
+            return True
+        except JamboxError as e:
+            log.error("memory: %s failed: %s", method, e)
+            self.memory_problem = str(e)
+            return False
 
     def _set(self, action: Action, now: int, heard: Heard) -> str:
         name, value = action.control, float(action.value)
@@ -212,8 +226,7 @@ class Session:
     def _adopt(self, now: int, heard: Heard) -> str:
         s = self._suggestion
         self._suggestion = None
-        if self.memory is not None:
-            self.memory.record_suggestion(self._riff, s.kind, True, self.settings(heard))
+        self._remember("record_suggestion", self._riff, s.kind, True, self.settings(heard))
         pattern = self.generator.current_pattern(heard)
         if pattern is not None:
             self._hold(pattern, heard)
@@ -221,17 +234,18 @@ class Session:
 
     def _hold(self, pattern: dict, heard: Heard) -> None:
         self.generator.hold_pattern(pattern, heard)
-        if self.memory is not None:
-            for part in PARTS:
-                self.memory.save_kept(self._riff, part, part_of(pattern, part), self.settings(heard))
+        qualities = pattern_qualities(pattern)
+        for part in PARTS:
+            self._remember("save_kept", self._riff, part, part_of(pattern, part),
+                           {**self.settings(heard), **qualities.get(part, {})})
 
     def _let_go(self, action: Action, now: int, heard: Heard) -> str:
         if self._suggestion is not None:
             return self._drop_suggestion(heard)
         if self.generator.holding:
             self.generator.hold_pattern(None)
-            if self.memory is not None and hasattr(self.memory, "let_go_kept"):
-                self.memory.let_go_kept(self._riff)
+            if hasattr(self.memory, "let_go_kept"):
+                self._remember("let_go_kept", self._riff)
             return "let go of the kept pattern"
         return "nothing to let go"
 
@@ -239,8 +253,7 @@ class Session:
         s = self._suggestion
         self._suggestion = None
         self.generator.cancel_variation()
-        if self.memory is not None:
-            self.memory.record_suggestion(self._riff, s.kind, False, self.settings(heard))
+        self._remember("record_suggestion", self._riff, s.kind, False, self.settings(heard))
         return f"suggestion let go: {s.kind}"
 
     def _start_stop(self, action: Action, now: int, heard: Heard) -> str:

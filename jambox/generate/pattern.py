@@ -105,6 +105,34 @@ def part_of(pattern: dict, part: str) -> dict:
     return out
 
 
+def pattern_qualities(pattern: dict) -> dict[str, dict[str, float]]:
+    """What a kept pattern is like, measured as training measures a bar (features'
+    hindsight descriptors): {"drums": {"syncopation", "busyness"}, "keys": {"keys_density"}}. The
+    memory learns the player's taste from these."""
+    from jambox.generate.features import drum_bar_controls, meter_for
+
+    out: dict[str, dict[str, float]] = {}
+    L = int(pattern["loop_steps"])
+    if "drums" in pattern:
+        try:
+            meter = meter_for(*pattern["meter"])
+        except ValueRangeError:
+            meter = meter_for(4, 4)
+        hits = np.zeros((L, N_DRUMS), bool)
+        vel = np.zeros((L, N_DRUMS), np.float32)
+        for s, step in enumerate(pattern["drums"]):
+            for voice, v, *_ in step:
+                hits[s, voice] = True
+                vel[s, voice] = v
+        bars = [drum_bar_controls(hits[b:b + meter.bar_steps], vel[b:b + meter.bar_steps], meter)
+                for b in range(0, L - meter.bar_steps + 1, meter.bar_steps)] or [drum_bar_controls(hits, vel, meter)]
+        out["drums"] = {"syncopation": round(float(np.mean([b[1] for b in bars])), 4),
+                        "busyness": round(float(np.mean([b[2] for b in bars])), 4)}
+    if "keys" in pattern:
+        out["keys"] = {"keys_density": round(sum(1 for k in pattern["keys"] if k[2]) / max(1, L), 4)}
+    return out
+
+
 def merge_parts(patterns: list[dict]) -> dict:
     """One pattern from per-part patterns of the same loop (the inverse of :func:`part_of`)."""
     merged: dict = {}

@@ -1,0 +1,253 @@
+"""The session: what each piece of feedback does, heard through the real generator and model, with
+no memory and with a real SQLite state file in a temp dir."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jambox.config import load_config
+from jambox.controls.actions import Action
+from jambox.events import Heard, Note, PlayedNote
+from jambox.generate import Generator, load_model
+from jambox.memory import Memory
+from jambox.session import Session
+
+SR = 48000
+BEAT = 24000.0  # 120 bpm
+STEP = BEAT / 4
+BAR = 4 * BEAT
+PHRASE = 2 * BAR * 2  # a 2-bar riff phrases in 4 bars
+RIFF = ((0, 40), (3, 40), (6, 43), (8, 45), (10, 40), (12, 47), (16, 40), (19, 40), (22, 43), (24, 45), (28, 38))
+OTHER_RIFF = ((0, 45), (4, 45), (8, 52), (14, 50), (16, 45), (20, 45), (24, 43), (28, 40))
+
+
+def heard_at(now: int, riff=RIFF, section_start: int = 0) -> Heard:
+    loop_len = 32 * STEP
+    notes = []
+    for k in range(max(0, int((now - 2 * loop_len) // loop_len)), int(now // loop_len) + 1):
+        for s, p in riff:
+            t = int(round(k * loop_len + s * STEP))
+            if section_start <= t and t + 2400 <= now and t >= now - 2 * loop_len:
+                notes.append(Note(t, p, 96, t + 2400, t + int(1.5 * STEP)))
+    return Heard(sample_rate=SR, tempo_bpm=120.0, beat_period=BEAT, beat_phase=int(now // BEAT * BEAT),
+                 downbeat=int(now // BAR * BAR), meter=(4, 4), meter_confidence=1.0, key_tonic=4, key_mode="minor",
+                 loop_bars=2, loop_start=section_start, section_start=section_start, tempo_confidence=1.0,
+                 last_onset=notes[-1].onset if notes else None, notes=tuple(notes))
+
+
+class Jam:
+    """The chain's logic loop without audio: tick the session, apply due actions, plan ahead."""
+
+    def __init__(self, session: Session, generator: Generator, riff=RIFF, section_start: int = 0):
+        self.session, self.generator = session, generator
+        self.riff, self.section_start = riff, section_start
+        self.now = 0
+        self.played: list[PlayedNote] = []
+        self.events: list[tuple[int, str]] = []
+        self.effects: list[tuple[int, str]] = []
+
+    def heard(self) -> Heard:
+        return heard_at(self.now, self.riff, self.section_start)
+
+    def until(self, t: float, actions: dict[float, str | Action] | None = None) -> "Jam":
+        todo = sorted((actions or {}).items())
+        while self.now < t:
+            h = self.heard()
+            while todo and todo[0][0] <= self.now:
+                a = todo.pop(0)[1]
+                a = a if isinstance(a, Action) else Action.make(a, source="test")
+                self.effects.append((self.now, self.session.apply(a, self.now, h)))
+            self.events += [(self.now, e) for e in self.session.tick(self.now, h)]
+            self.played += self.generator.plan(h, self.session.controls(), self.now, self.now + 256 + int(2 * STEP))
+            self.now += 256
+        return self
+
+    def notes(self, part: str, start: float, end: float, pitch: int | None = None) -> list[PlayedNote]:
+        return [n for n in self.played if n.part == part and start <= n.time < end
+                and (pitch is None or n.pitch == pitch)]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(None)
+
+
+@pytest.fixture
+def config():
+    return load_config(search=[])
+
+
+def jam(config, model, memory=None, seed=3, riff=RIFF, **controls) -> Jam:
+    g = Generator(model, SR, seed)
+    s = Session(config, memory, g)
+    for name, value in controls.items():
+        s.apply(Action.make("set", control=name, value=value), 0, heard_at(0))
+    return Jam(s, g, riff)
+
+
+# -- without memory --------------------------------------------------------------------------------
+def test_controls_start_from_the_config_and_a_knob_takes_effect_at_the_next_step(config, model):
+    j = jam(config, model)
+    c = j.session.controls()
+    assert (c.energy, c.dissonance, c.level) == (config.initial.energy, config.initial.dissonance, config.initial.level)
+    j.until(4 * BAR)
+    effect = j.session.apply(Action.make("set", control="drums_level", value=0.0), j.now, j.heard())
+    assert effect == "drums_level 0.80 -> 0.00"
+    t = j.now
+    j.until(5 * BAR)
+    assert not [n for n in j.notes("drums", t + 2 * STEP, 5 * BAR)]  # silent from the next unplanned step
+
+
+def test_softer_pulls_back_the_most_prominent_voice_one_step_per_press(config, model):
+    j = jam(config, model).until(6 * BAR)
+    prom = j.generator.prominence()
+    loudest = max(prom, key=prom.get)
+    effect = j.session.apply(Action.make("softer"), j.now, j.heard())
+    assert effect.startswith(f"{loudest} softer (1.0 -> 0.8)")
+    assert j.session.controls().voice_level(loudest) == pytest.approx(0.8)
+    again = j.session.apply(Action.make("softer"), j.now, j.heard())  # a quick second press: the next one, or
+    second = again.split()[0]  # the same one if it still stands out, as it will sound now
+    adjusted = dict(prom, **{loudest: prom[loudest] * 0.8 ** 1.6})
+    assert second == max(adjusted, key=adjusted.get)
+
+
+def test_softer_is_heard_as_fewer_and_softer_notes_of_that_voice(config, model):
+    base = jam(config, model).until(12 * BAR)
+    j = jam(config, model).until(4 * BAR)
+    voice = j.session.apply(Action.make("softer"), j.now, j.heard()).split()[0]
+    j.session.apply(Action.make("softer"), j.now + BAR, j.heard())
+    j.until(12 * BAR)
+    pitches = {"kick": 36, "snare": 38, "hihat": 42, "tom": 45, "crash": 49, "ride": 51}
+    part, pitch = ("keys", None) if voice == "keys" else ("drums", pitches[voice])
+    before = base.notes(part, 5 * BAR, 12 * BAR, pitch)
+    after = j.notes(part, 5 * BAR, 12 * BAR, pitch)
+    assert before and len(after) <= len(before)
+    assert np.mean([n.velocity for n in after]) < np.mean([n.velocity for n in before]) - 5
+
+
+def test_softer_all_lowers_the_whole_accompaniment(config, model):
+    j = jam(config, model).until(2 * BAR)
+    assert j.session.apply(Action.make("softer_all"), j.now, j.heard()) == "everything softer (level 0.80 -> 0.70)"
+    assert j.session.controls().level == pytest.approx(0.7)
+
+
+def test_more_dissonance_holds_until_resolve(config, model):
+    j = jam(config, model).until(BAR)
+    e1 = j.session.apply(Action.make("more_dissonance"), j.now, j.heard())
+    j.session.apply(Action.make("more_dissonance"), j.now, j.heard())
+    c = j.session.controls()
+    assert e1 == "more dissonance (0.20 -> 0.35), held until resolve"
+    assert c.dissonance == pytest.approx(0.5) and c.hold_tension
+    e2 = j.session.apply(Action.make("resolve"), j.now, j.heard())
+    c = j.session.controls()
+    assert e2 == "resolved (dissonance 0.50 -> 0.20), hold released"
+    assert c.dissonance == pytest.approx(0.2) and not c.hold_tension
+
+
+def test_keep_locks_the_pattern_and_let_go_releases_it(config, model):
+    j = jam(config, model, surprise=0.0).until(8 * BAR)
+    effect = j.session.apply(Action.make("keep"), j.now, j.heard())
+    assert effect == "kept drums and keys for this riff (32 steps)"
+    assert j.generator.holding
+    j.until(14 * BAR)
+    one = {(round((n.time - 10 * BAR) / STEP), n.pitch) for n in j.notes("drums", 10 * BAR, 12 * BAR)}
+    two = {(round((n.time - 12 * BAR) / STEP), n.pitch) for n in j.notes("drums", 12 * BAR, 14 * BAR)}
+    assert one and len(one & two) >= 0.85 * len(one)
+    assert j.session.apply(Action.make("let_go"), j.now, j.heard()) == "let go of the kept pattern"
+    assert not j.generator.holding
+    assert j.session.apply(Action.make("let_go"), j.now, j.heard()) == "nothing to let go"
+
+
+def test_start_stop_join_now_and_tap_tempo(config, model):
+    j = jam(config, model)
+    h = j.heard()
+    assert j.session.apply(Action.make("start_stop"), 0, h) == "stopped"
+    assert not j.session.controls().playing
+    assert j.session.apply(Action.make("join_now"), 10, h) == "joining at the next downbeat"
+    c = j.session.controls()
+    assert c.playing and c.join_now
+    for i in range(4):
+        effect = j.session.apply(Action.make("tap"), 100_000 + i * 24_000, h)
+    assert effect == "tap tempo 120.0 bpm" and j.session.tap_tempo_bpm == 120.0
+
+
+def run_until_suggestion(j: Jam, limit: float) -> int:
+    while j.now < limit:
+        j.until(j.now + BEAT)
+        offered = [t for t, e in j.events if e.startswith("suggestion offered")]
+        if offered:
+            return offered[0]
+    raise AssertionError(f"no suggestion offered in {limit / BAR:.0f} bars: {j.events}")
+
+
+def test_a_suggestion_adopted_with_keep_becomes_part_of_the_kept_pattern(config, model):
+    j = jam(config, model, surprise=1.0)
+    t = run_until_suggestion(j, 40 * BAR)
+    kind = j.generator.variation.kind
+    boundary = j.generator.variation.end
+    assert (boundary % PHRASE) == 0  # at a phrase boundary
+    j.until(boundary - BEAT)
+    assert j.session.suggestion_pending  # the LED is lit while it plays
+    j.until(boundary + BEAT // 2)
+    effect = j.session.apply(Action.make("keep"), j.now, j.heard())
+    assert effect == f"suggestion adopted: {kind}"
+    assert j.generator.holding and not j.session.suggestion_pending
+    assert t < boundary
+
+
+def test_a_suggestion_without_keep_is_let_go_after_a_bar(config, model):
+    j = jam(config, model, surprise=1.0)
+    run_until_suggestion(j, 40 * BAR)
+    boundary = j.generator.variation.end
+    j.until(boundary + BAR + BEAT)
+    assert any(e.startswith("suggestion let go") for _, e in j.events)
+    assert not j.session.suggestion_pending and not j.generator.holding
+
+
+def test_no_suggestions_at_zero_surprise_or_when_switched_off(config, model, tmp_path):
+    j = jam(config, model, surprise=0.0).until(24 * BAR)
+    assert not [e for _, e in j.events if "suggestion" in e]
+    (tmp_path / "jambox.toml").write_text("[controls]\nsuggestions = false\n")
+    off = load_config(tmp_path / "jambox.toml")
+    j = jam(off, model, surprise=1.0).until(24 * BAR)
+    assert not [e for _, e in j.events if "suggestion" in e]
+
+
+# -- with a real state file ------------------------------------------------------------------------
+def test_actions_kept_patterns_and_suggestions_go_to_the_memory_and_the_riff_is_recalled(config, model, tmp_path):
+    path = tmp_path / "state.db"
+    with Memory.open(path) as memory:
+        j = jam(config, model, memory=memory, surprise=0.0).until(8 * BAR)
+        assert j.session.riff is not None  # fingerprinted once a loop was heard
+        j.session.apply(Action.make("more_dissonance"), j.now, j.heard())
+        j.session.apply(Action.make("keep"), j.now, j.heard())
+        recalled = memory.recall(j.session.riff)
+        assert set(recalled["parts"]) == {"drums", "keys"}
+        assert "syncopation" in recalled["parts"]["drums"]["settings"]
+        kinds = [a["kind"] for a in memory.export()["actions"]]
+        assert kinds[-2:] == ["more_dissonance", "keep"]
+    with Memory.open(path) as memory:  # a later session: the same riff brings back what was kept
+        j = jam(config, model, memory=memory, seed=4, surprise=0.0).until(6 * BAR)
+        assert any(e.startswith("recalled the kept drums and keys") for _, e in j.events)
+        assert j.generator.holding
+
+
+def test_a_new_riff_lets_the_kept_pattern_go(config, model):
+    j = jam(config, model, surprise=0.0).until(8 * BAR)
+    j.session.apply(Action.make("keep"), j.now, j.heard())
+    j.riff, j.section_start = OTHER_RIFF, int(8 * BAR)
+    j.until(9 * BAR)
+    assert any(e == "new riff: the kept pattern is let go" for _, e in j.events)
+    assert not j.generator.holding
+
+
+def test_a_failing_state_file_does_not_stop_the_music(config, model, tmp_path):
+    memory = Memory.open(tmp_path / "state.db")
+    j = jam(config, model, memory=memory).until(2 * BAR)
+    memory.close()
+    effect = j.session.apply(Action.make("softer_all"), j.now, j.heard())
+    assert effect.endswith("(not saved: the state file failed)")
+    assert j.session.controls().level == pytest.approx(0.7)
+    j.until(4 * BAR)  # ticks keep going
+    assert j.notes("drums", 2 * BAR, 4 * BAR)
