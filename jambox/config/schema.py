@@ -144,6 +144,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "led_suggestion_pin": F(int, 16, "BCM pin of the SUGGESTION LED", 0, 27),
         "led_error_pin": F(int, 26, "BCM pin of the ERROR LED", 0, 27),
         "pull_up": F(bool, True, "buttons short the pin to ground (internal pull-up)"),
+        "footswitch_normally_closed": F(bool, False, "the foot-switches open their contact when pressed (normally-closed pedals)"),
         "adc_select": F(int, 0, "SPI0 chip select of the MCP3008 (0 = CE0 on BCM 8, 1 = CE1 on BCM 7)", 0, 1),
         "energy_adc_channel": F(int, 0, "MCP3008 channel of the ENERGY knob; -1 = none", -1, 7),
         "tension_adc_channel": F(int, 1, "MCP3008 channel of the TENSION knob; -1 = none", -1, 7),

@@ -205,12 +205,14 @@ class GpioControls:
             button = _claim(SWITCH_LABELS[spec.name], spec.pin, lambda: Button(
                 spec.pin, pull_up=pull_up, bounce_time=None, pin_factory=self._factory))
             self._devices.append(button)
+            # a normally-closed pedal opens the contact when pressed: gpiozero's "pressed" is our "released"
+            inverted = spec.name.startswith("footswitch") and config.gpio.footswitch_normally_closed
             det = GestureDetector(timing, long=spec.long is not None, double=spec.double is not None,
-                                  pressed=button.is_pressed)
+                                  pressed=button.is_pressed != inverted)
             index = len(self._switches)
             self._switches.append((spec, det))
-            button.when_pressed = self._edge_handler(index, True)
-            button.when_released = self._edge_handler(index, False)
+            button.when_pressed = self._edge_handler(index, not inverted)
+            button.when_released = self._edge_handler(index, inverted)
         filt = dict(dead_band=config.controls.knob_dead_band, smoothing_s=config.controls.knob_smoothing_s)
         for spec in knob_specs(config):
             label = f"{spec.name.upper()} knob"

@@ -154,6 +154,26 @@ def test_pull_down_wiring(mock_factory, clock):
         p.controls.close()
 
 
+def test_a_normally_closed_footswitch(mock_factory, clock):
+    cfg = config_with(controls={"knobs": "none"}, gpio={"footswitch_normally_closed": True})
+    p = Panel(mock_factory, clock, cfg)
+    try:
+        p.at(0.5)
+        p.pin(FOOT).drive_low()  # the pedal plugged in: at rest its contact is closed, the pin reads low
+        assert p.got == []
+        p.at(1.0)
+        p.pin(FOOT).drive_high()  # pressed: the contact opens
+        p.at(1.1)
+        p.pin(FOOT).drive_low()
+        p.at(3.0)
+        assert p.kinds() == [K.START_STOP]
+        p.tap(KEEP, 4.0)  # the buttons are not inverted
+        p.at(5.0)
+        assert p.kinds() == [K.START_STOP, K.KEEP]
+    finally:
+        p.controls.close()
+
+
 def test_the_timer_thread_fires_held_presses_on_time(mock_factory):
     """Real clock and the real gesture thread: a held SOFTER becomes softer_all while still held."""
     got: queue.SimpleQueue = queue.SimpleQueue()
