@@ -28,11 +28,45 @@ def _sd():
     return sd
 
 
+_abandoned = False  # PortAudio's JACK host API lost its server: it cannot be shut down or re-scanned
+
+
 def refresh() -> None:
-    """Re-scan the devices (PortAudio only looks at start-up). Never while a stream is open."""
+    """Re-scan the devices (PortAudio only looks at start-up). Never while a stream is open.
+
+    Raises :class:`AudioDeviceError` after :func:`abandon_portaudio`: then only a new process can
+    see devices again (``jambox run`` re-executes itself)."""
+    if _abandoned:
+        raise AudioDeviceError("the JACK server this process was connected to went away; "
+                               "PortAudio cannot reconnect to a new one without restarting")
     sd = _sd()
     sd._terminate()  # the documented way to re-scan: sounddevice's FAQ
     sd._initialize()
+
+
+def abandon_portaudio() -> None:
+    """After the JACK server died under an open PortAudio: never shut PortAudio down in this process.
+
+    Debian's PortAudio asserts that its JACK client deactivates cleanly in ``Pa_Terminate``, which
+    fails once the server is gone and aborts the whole process (SIGABRT) at exit. Skipping
+    sounddevice's exit handler lets the process exit with its own status instead.
+    """
+    import atexit
+
+    global _abandoned
+    _abandoned = True
+    sd = _sd()
+    atexit.unregister(sd._exit_handler)
+
+
+def is_jack(device: int | None, kind: str) -> bool:
+    """Whether ``device`` (None: the default ``kind`` device) belongs to PortAudio's JACK host API."""
+    sd = _sd()
+    try:
+        d = sd.query_devices(device) if device is not None else sd.query_devices(kind=kind)
+        return "jack" in sd.query_hostapis(d["hostapi"])["name"].lower()
+    except (sd.PortAudioError, ValueError, TypeError):
+        return False
 
 
 def devices() -> list[dict]:
