@@ -36,6 +36,10 @@ def child(path: str, out_fd: int, seed: int) -> None:
         aid = memory.record_action("softer", source="killtest", stream_time=t, control=None, value=None,
                                    effect="pulled back", settings=settings, riff="riff-x")
         os.write(out_fd, f"A{aid}\n".encode())
+        if rng.random() < 0.05:
+            memory.end_session(t)  # folding into the taste is a transaction a kill can land in too
+        if rng.random() < 0.1:
+            memory.save_session_state({"t": t, "settings": settings})
 
 
 def read_all(fd: int) -> str:

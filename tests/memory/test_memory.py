@@ -257,3 +257,17 @@ def test_the_meter_and_tempo_taste_was_asked_for_decide_what_the_session_teaches
         assert m.export()["sessions"][0]["info"] == {"heard_meter": [3, 4], "heard_tempo_bpm": 70.0}
         waltz, other = m.taste((3, 4), 70.0), m.taste((4, 4), 120.0)
     assert waltz["energy"] == pytest.approx(0.2) and waltz["confidence"] > other["confidence"]
+
+
+def test_a_full_disk_is_a_state_error_and_the_box_carries_on_when_space_returns(path):
+    with Memory.open(path) as m:
+        act(m, "keep", 1.0)
+        pages = m._conn.execute("PRAGMA page_count").fetchone()[0]
+        m._conn.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own way to make the disk full
+        with pytest.raises(StateError, match="full"):
+            for i in range(200):
+                m.save_kept("r", "drums", {"pad": "x" * 4000}, {})
+        assert "full" in m.problem
+        m._conn.execute("PRAGMA max_page_count = 1073741823")
+        assert act(m, "softer", 2.0) == 2
+        assert m._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
