@@ -11,7 +11,8 @@ import numpy as np
 MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 DECAY = 0.995  # per note: old notes fade, so a new riff in a new key takes over within a few bars
-MIN_WEIGHT = 4.0  # no key before this much evidence
+MIN_WEIGHT = 4.0
+FIRST_NOTE_BONUS = 0.15  # correlation units for the key whose tonic the riff began on  # no key before this much evidence
 
 
 def _profiles() -> np.ndarray:
@@ -33,6 +34,11 @@ class KeyTracker:
         self.tonic: int | None = None
         self.mode = "major"
         self.confidence = 0.0
+        self._first_pc: int | None = None
+
+    def start_section(self, pitch: int) -> None:
+        """The first note after a silence: a riff usually starts on its tonic."""
+        self._first_pc = pitch % 12
 
     def add(self, pitch: int, weight: float) -> None:
         self.weights *= DECAY
@@ -45,6 +51,9 @@ class KeyTracker:
             return
         z = (w - w.mean()) / w.std()
         r = PROFILES @ z / 12.0
+        if self._first_pc is not None:
+            r[self._first_pc] += FIRST_NOTE_BONUS
+            r[12 + self._first_pc] += FIRST_NOTE_BONUS
         best = int(np.argmax(r))
         self.tonic = best % 12
         self.mode = "major" if best < 12 else "minor"

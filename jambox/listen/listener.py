@@ -25,6 +25,7 @@ RECENT_NOTES = 96  # kept for Heard.notes and for re-placing notes on a new grid
 HEARD_NOTES = 48  # notes handed to the generator: at least the last two loops of a busy riff
 DOWNBEAT_KEY_WEIGHT = 2.0  # a note on the one says more about the key
 MIN_TEMPO_CONFIDENCE = 0.25
+SILENCE_RESTART_S = 2.0  # a note after this much silence starts a new section
 
 
 class Listener:
@@ -43,6 +44,7 @@ class Listener:
         self._last_beat: int | None = None
         self._section_start: int | None = None
         self.section_starts: deque[int] = deque(maxlen=64)  # every new riff heard (stream times)
+        self._section_first: int | None = None  # onset of the first note after a silence
         self._heard = Heard(sample_rate=self.sample_rate)
         self._dirty = False
 
@@ -58,7 +60,8 @@ class Listener:
         if self.grid.locks != self._grid_locks:
             self._replace_notes()
         for t, index in self.grid.advance(self.now):
-            guess = self.meter.update(index)
+            first = None if self._section_first is None else self.grid.beat_number(self._section_first)
+            guess = self.meter.update(index, first)
             if guess.new_riff and guess.loop_start_beat is not None:
                 self._section_start = max(0, int(round(self.grid.time_of(guess.loop_start_beat))))
                 self.section_starts.append(self._section_start)
@@ -94,6 +97,9 @@ class Listener:
         if not isinstance(ev, Note):
             return
         if ev.offset is None:  # first heard: the pitch is new
+            if self._section_first is None or (self._recent and ev.onset - self._recent[-1].onset > SILENCE_RESTART_S * self.sample_rate):
+                self._section_first = ev.onset
+                self.key.start_section(ev.pitch)
             weight = ev.velocity / 100.0
             self.grid.add_onset(ev.onset, weight)
             key_weight = weight

@@ -22,7 +22,8 @@ NEW_RIFF_SIMILARITY = 0.4  # the last loop matched the one before this badly: a 
 # beats per bar -> (meter, allowed bars per loop)
 METERS = {3: ((3, 4), (1, 2, 4)), 4: ((4, 4), (1, 2, 4)), 5: ((5, 4), (1, 2)), 6: ((6, 8), (1, 2)),
           7: ((7, 8), (1, 2))}
-OFFBEAT_SHARE = 0.3  # more onsets than this off the beat: the beat is a quarter (x/4)
+OFFBEAT_SHARE = 0.3
+FIRST_NOTE_BONUS = 0.6  # accent units: how much the riff's first note says "this is the one"  # more onsets than this off the beat: the beat is a quarter (x/4)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class MeterTracker:
         self._steps.clear()
         self._loop_since = None
 
-    def update(self, beat_index: int) -> MeterGuess:
+    def update(self, beat_index: int, first_beat: float | None = None) -> MeterGuess:
         """Re-decide after beat ``beat_index`` (running number) has passed."""
         end = beat_index * STEPS
         start = end - HISTORY_BEATS * STEPS
@@ -67,7 +68,10 @@ class MeterTracker:
         first = min(s[0] for s in recent) - start
         loop = self._find_loop(onset, pitch, first)
         offbeat = float(np.mean([s[0] % STEPS != 0 for s in recent]))
-        bpb, meter, bars, downbeat_rot, conf = self._meter(loop, onset, pitch, first, offbeat)
+        start_rot = None
+        if first_beat is not None:
+            start_rot = int(round(first_beat)) - start // STEPS
+        bpb, meter, bars, downbeat_rot, conf = self._meter(loop, onset, pitch, first, offbeat, start_rot)
         downbeat_beat = None
         if downbeat_rot is not None:
             downbeat_beat = start // STEPS + downbeat_rot
@@ -134,7 +138,7 @@ class MeterTracker:
             pos -= L
         return max(pos, first) // STEPS
 
-    def _meter(self, loop, onset, pitch, first, offbeat):
+    def _meter(self, loop, onset, pitch, first, offbeat, start_rot=None):
         beats = len(onset) // STEPS
         accent = np.zeros(beats)
         valid = pitch >= 0
@@ -165,6 +169,8 @@ class MeterTracker:
                 on = accent[idx].mean()
                 rest = (accent[first // STEPS:].sum() - accent[idx].sum()) / max(1, beats - first // STEPS - len(idx))
                 score = on - rest + (0.15 if bpb == 4 else 0.0)
+                if start_rot is not None and (start_rot - rot) % bpb == 0:
+                    score += FIRST_NOTE_BONUS  # players start a riff on the one
                 if best is None or score > best[0]:
                     best = (score, bpb, bars, rot)
         if best is None:

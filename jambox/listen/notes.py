@@ -26,7 +26,13 @@ PITCH_AGREE = 2  # consecutive estimates that must agree (within half a semitone
 MIN_PERIODICITY = 0.7  # YIN 1 - d'(T) below this is not a pitch
 MAX_PITCH_WAIT_S = 0.35  # an onset still without pitch after this long was not a note (a click, a thump)
 RELEASE_DB = 30.0  # a note has ended once its level falls this far below its peak
-WINDOW_PERIODS = 2.2  # the pitch window, in periods of the lowest note
+WINDOW_PERIODS = 2.2
+MAX_REVISIONS = 1
+STREAM_SETTLE_S = 0.06  # an onset while the stream starts is a note only if the level moves:
+START_CHANGE_DB = 3.0  # a hum or an offset present from sample 0 is steady
+RECHECK_EVERY_HOPS = 3
+RECHECK_SKIP_S = 0.08  # the re-check looks only past the attack
+RECHECK_UNTIL_S = 0.4  # the pitch window, in periods of the lowest note
 
 
 @dataclass
@@ -39,6 +45,8 @@ class _Pending:
     peak_db: float = -120.0
     last_estimate: float | None = None
     agree: int = 0
+    revisions: int = 0
+    hops: int = 0
 
 
 class NoteTracker:
@@ -73,6 +81,13 @@ class NoteTracker:
         self._window = int(WINDOW_PERIODS * self._pitch.max_lag)
         self._settle = int(SETTLE_S * self.rate)
         self._max_wait = int(MAX_PITCH_WAIT_S * self.sample_rate)
+        self._settling = int(STREAM_SETTLE_S * self.sample_rate)
+        self._start_levels: list[float] = []
+        self._energies = np.zeros(LEVEL_HOPS)
+        self._hops = 0
+        self._start_onset: int | None = None
+        self._recheck_skip = int(RECHECK_SKIP_S * self.rate)
+        self._recheck_until = int(RECHECK_UNTIL_S * self.sample_rate)
         size = 1 << int(np.ceil(np.log2(RING_S * self.rate)))
         self._ring = np.zeros(size, np.float32)
         self._mask = size - 1
@@ -97,12 +112,25 @@ class NoteTracker:
             self._ring[: end - len(self._ring)] = d[cut:]
         self._written += len(d)
         self.now += len(hop)
-        energy = float(np.dot(d, d)) / max(1, len(d))
-        self.level_db = 10.0 * np.log10(energy + 1e-12)
+        self._energies[self._hops % LEVEL_HOPS] = float(np.dot(d, d)) / max(1, len(d))
+        self._hops += 1
+        # over several hops: a hop can be shorter than one period of a low note (or of mains hum)
+        self.level_db = 10.0 * np.log10(float(self._energies.mean()) + 1e-12)
         self._levels[self._written // len(d) % len(self._levels)] = self.level_db
         fired = self._onset(d)[0] > 0
-        if fired and self.level_db > self.silence_db and self._rose():
+        t = None
+        if self.now <= self._settling:  # the stream is starting: note the onset, decide after
+            self._start_levels.append(self.level_db)
+            if fired:
+                self._start_onset = max(0, int(self._onset.get_last()) * self.factor - self.onset_delay)
+        elif self._start_onset is not None:
+            steady = self._start_levels[LEVEL_HOPS - 1:] or [0.0]  # once the level window has filled
+            if max(steady) - min(steady) >= START_CHANGE_DB and self.level_db > self.silence_db:
+                t = self._start_onset  # it moved: a note, not a hum or an offset present from sample 0
+            self._start_onset = None
+        elif fired and self.level_db > self.silence_db and self._rose():
             t = max(0, int(self._onset.get_last()) * self.factor - self.onset_delay)
+        if t is not None:
             self._end_note(t, events)
             vel = velocity_from_db(self.level_db)
             self._note = _Pending(onset=t, onset_d=t // self.factor, velocity=vel)
@@ -112,6 +140,8 @@ class NoteTracker:
             note.peak_db = max(note.peak_db, self.level_db)
             if note.pitch is None:
                 self._try_pitch(note, events)
+            elif note.revisions < MAX_REVISIONS and self.now - note.onset <= self._recheck_until:
+                self._recheck_pitch(note, events)
             if self._note is not None and (self.level_db < self.silence_db or self.level_db < note.peak_db - RELEASE_DB):
                 self._end_note(self.now, events)
         return events
@@ -146,6 +176,35 @@ class NoteTracker:
             note.velocity = max(note.velocity, velocity_from_db(note.peak_db))  # the attack's peak, heard by now
             events.append(Note(onset=note.onset, pitch=note.pitch, velocity=note.velocity, emitted_at=self.now))
 
+    def _recheck_pitch(self, note: _Pending, events: list) -> None:
+        """Past the attack, look again: some basses ring an octave low for their first 100 ms.
+
+        A changed pitch is emitted as the same note (same onset) with the new pitch and the time it
+        became known; the chain keeps the latest version of each note.
+        """
+        note.hops += 1
+        if note.hops % RECHECK_EVERY_HOPS:
+            return
+        first = note.onset_d + self._recheck_skip
+        n = min(self._written - first, self._window)
+        if n < self._min_segment:
+            return
+        r = self._pitch.estimate(self._segment(self._written - n, self._written))
+        if r is None or r[1] < MIN_PERIODICITY or n < self._pitch.min_samples(r[0]):
+            return
+        p = int(round(r[0]))
+        if p == note.pitch:
+            note.last_estimate = None
+            return
+        if note.last_estimate is not None and int(round(note.last_estimate)) == p:
+            note.pitch = p
+            note.emitted_at = self.now
+            note.revisions += 1
+            events.append(Note(onset=note.onset, pitch=p, velocity=note.velocity, emitted_at=self.now))
+            note.last_estimate = None
+        else:
+            note.last_estimate = r[0]
+
     def _end_note(self, t: int, events: list) -> None:
         note = self._note
         self._note = None
@@ -169,6 +228,7 @@ class NoteTracker:
 ONSET_DELAY_S = 0.0
 RISE_DB = 3.0  # while a note sounds, a new onset must raise the level this much over the last hops
 RISE_HOPS = 4
+LEVEL_HOPS = 4  # the level is the mean energy of this many hops (21 ms at 48 kHz / 256)
 
 
 def velocity_from_db(level_db: float) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 A4_HZ = 440.0
+OCTAVE_ODD_RATIO = 0.25  # odd harmonics this weak against the even ones: an octave up
 WINDOW_SHARE = 1.0 / 3.0  # of a segment, the part YIN integrates over; the rest is the lag range
 
 
@@ -80,7 +81,27 @@ class SegmentPitch:
         else:
             frac = 0.0
         period = lag + float(np.clip(frac, -0.5, 0.5))
-        return hz_to_midi(self.sample_rate / period), 1.0 - float(cm[lag])
+        f0 = self.sample_rate / period
+        if 2.0 * f0 <= self.sample_rate / self.min_lag and self._octave_up(x, f0):
+            f0 *= 2.0
+        return hz_to_midi(f0), 1.0 - float(cm[lag])
+
+    def _octave_up(self, x: np.ndarray, f0: float) -> bool:
+        """True when the odd harmonics of ``f0`` are all but missing: the period YIN found is two of
+        the note's (a faint sub-octave in the attack of some basses makes the longer lag the more
+        periodic one), and the note is an octave higher."""
+        size = max(4096, 1 << int(np.ceil(np.log2(4 * len(x)))))
+        spec = np.abs(np.fft.rfft(x * np.hanning(len(x)), size))
+        bin_hz = self.sample_rate / size
+        amps = []
+        for h in range(1, 7):
+            k = int(round(h * f0 / bin_hz))
+            if k + 2 >= len(spec):
+                amps.append(0.0)
+                continue
+            amps.append(float(spec[max(0, k - 2):k + 3].max()))
+        odd, even = amps[0] + amps[2] + amps[4], amps[1] + amps[3] + amps[5]
+        return even > 0 and odd < OCTAVE_ODD_RATIO * even
 
 
 def _difference(x: np.ndarray, w: int, top: int) -> np.ndarray:
