@@ -141,9 +141,11 @@ def describe(o: dict) -> str:
         lines.append(f"What you kept: {parts}, for {o['kept_riffs']} riff{'s' if o['kept_riffs'] != 1 else ''}.")
     else:
         lines.append("What you kept: nothing yet (press KEEP when the box plays something you like).")
-    if o["actions_by_kind"]:
-        top = list(o["actions_by_kind"].items())[:5]
-        lines.append("What you asked for most: " + ", ".join(f"{ACTION_WORDS.get(k, k)} {_times(n)}" for k, n in top) + ".")
+    asked = [(n, ACTION_WORDS.get(k, k)) for k, n in o["actions_by_kind"].items() if k != "set"]
+    asked += [(n, f"the {KEY_WORDS.get(c, c)} knob") for c, n in o.get("knobs", {}).items()]
+    if asked:
+        top = sorted(asked, key=lambda a: (-a[0], a[1]))[:5]
+        lines.append("What you asked for most: " + ", ".join(f"{what} {_times(n)}" for n, what in top) + ".")
     for kind, s in o["suggestions"].items():
         lines.append(f"Suggestion '{kind}': adopted {s['adopted']} of {s['offered']}.")
     if o["taste"]:

@@ -451,6 +451,8 @@ class Memory:
             "last_session": last,
             "actions": sum(n for _, n in kinds),
             "actions_by_kind": dict(kinds),
+            "knobs": dict(q("SELECT control, COUNT(*) FROM actions WHERE kind = 'set' AND control IS NOT NULL "
+                            "GROUP BY control ORDER BY COUNT(*) DESC, control").fetchall()),
             "kept_by_part": {p: {"count": n, "latest": w} for p, n, w in kept},
             "kept_riffs": q("SELECT COUNT(DISTINCT riff) FROM kept WHERE released_at IS NULL").fetchone()[0],
             "riffs_heard": q("SELECT COUNT(*) FROM riffs").fetchone()[0],

@@ -106,3 +106,16 @@ def test_an_unusable_state_path_is_one_clear_line(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 6 and "Traceback" not in out.stderr
     assert str(d) in out.stderr and "is a directory" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_knob_turns_are_counted_per_knob(tmp_path, capsys):
+    path = tmp_path / "state.db"
+    with Memory.open(path) as m:
+        for i, control in enumerate(["energy", "energy", "energy", "dissonance"]):
+            m.record_action("set", source="knob", stream_time=i * SR, control=control, value=0.1 * i, effect="",
+                            settings=settings(), riff=None)
+        m.record_action("keep", source="gpio", stream_time=9 * SR, control=None, value=None, effect="",
+                        settings=settings(), riff=None)
+    rc, out, _ = run(capsys, "show", "--state", str(path))
+    assert rc == 0
+    assert "What you asked for most: the energy knob 3 times, keep once, the tension knob once." in out
