@@ -155,3 +155,25 @@ def _error(problems: list[str], source: str, cls: type[JamboxError]) -> JamboxEr
 def _json_type(value) -> str:
     return {dict: "JSON object", str: "string", int: "number", float: "number", bool: "boolean",
             type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def dump_events(actions, sample_rate: int) -> list[dict]:
+    """Actions as events-file entries (the inverse of :func:`parse_events`), e.g. to replay a live
+    session's feedback offline with ``jambox accompany --events``. Actions without a time are left out."""
+    entries = []
+    for a in sorted((a for a in actions if a.at is not None), key=lambda a: a.at):
+        entry = {"t": round(a.at / sample_rate, 6), "action": a.kind.value}
+        if a.kind is ActionKind.SET:
+            entry.update(control=a.control, value=a.value)
+        entries.append(entry)
+    return entries
+
+
+def save_events(path: str | Path, actions, sample_rate: int) -> None:
+    """Write :func:`dump_events` to ``path`` as JSON, one entry a line."""
+    entries = dump_events(actions, sample_rate)
+    text = "[\n" + ",\n".join("  " + json.dumps(e) for e in entries) + ("\n]\n" if entries else "]\n")
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise InputFileError(f"cannot write events file {path}: {e.strerror or e}") from None

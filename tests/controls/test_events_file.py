@@ -131,3 +131,18 @@ def test_nan_and_infinite_times_are_rejected(tmp_path):
     with pytest.raises(InputFileError) as e:
         load_events(p, SR)
     assert len(e.value.problems) == 2
+
+
+def test_saved_events_load_back_the_same(tmp_path):
+    from jambox.controls.events_file import save_events
+
+    actions = [Action(ActionKind.KEEP, "gpio", None, None, 96000),
+               Action(ActionKind.SET, "midi", "level", 0.4, 48001),
+               Action(ActionKind.TAP, "keyboard")]  # no time: not replayable, left out
+    path = tmp_path / "played.json"
+    save_events(path, actions, SR)
+    back = load_events(path, SR)
+    assert [(a.kind, a.control, a.value, a.at) for a in back] == [
+        (ActionKind.SET, "level", 0.4, 48001), (ActionKind.KEEP, None, None, 96000)]
+    assert json.loads(path.read_text())[0] == {"t": round(48001 / SR, 6), "action": "set", "control": "level",
+                                               "value": 0.4}
