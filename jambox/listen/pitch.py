@@ -52,6 +52,8 @@ class SegmentPitch:
         if top <= self.min_lag + 2:
             return None
         x = x.astype(np.float64) - float(np.mean(x))
+        if float(np.dot(x, x)) < 1e-10 * n:  # digital silence is perfectly "periodic": no pitch
+            return None
         d = _difference(x, w, top)
         # cumulative mean normalised difference
         cm = np.empty_like(d)
