@@ -88,6 +88,14 @@ class Session:
         self._riff: str | None = None
         self._riff_checked = False
         self._taste_context: tuple | None = None
+        self._kind_stats = {k: [0, 0] for k in SUGGESTION_KINDS}  # offered, adopted (this box, all sessions)
+        if memory is not None and hasattr(memory, "suggestion_rates"):
+            try:
+                for k, r in memory.suggestion_rates().items():
+                    if k in self._kind_stats:
+                        self._kind_stats[k] = [int(r["offered"]), int(r["adopted"])]
+            except JamboxError as e:
+                log.error("memory: cannot read the suggestion history: %s", e)
         self._apply_taste(None, None)
         self._controls = self._build()
 
@@ -129,10 +137,14 @@ class Session:
         }[kind]
         effect = handler(action, now, heard)
         self._controls = self._build()
-        if self.memory is not None and not self._remember(
-                "record_action", kind.value, source=action.source, stream_time=now, control=action.control,
-                value=action.value, effect=effect, settings=self.settings(heard), riff=self._riff):
-            effect += " (not saved: the state file failed)"
+        if self.memory is not None:
+            if not self._remember("record_action", kind.value, source=action.source, stream_time=now,
+                                  control=action.control, value=action.value, effect=effect,
+                                  settings=self.settings(heard), riff=self._riff):
+                effect += " (not saved: the state file failed)"
+            else:
+                self._remember("save_session_state", {"settings": self.settings(heard), "riff": self._riff,
+                                                      "holding": self.generator.holding, "stream_time": now})
         log.info("%s: %s", kind.value, effect)
         return effect
 
@@ -226,6 +238,7 @@ class Session:
     def _adopt(self, now: int, heard: Heard) -> str:
         s = self._suggestion
         self._suggestion = None
+        self._kind_stats[s.kind][1] += 1
         self._remember("record_suggestion", self._riff, s.kind, True, self.settings(heard))
         pattern = self.generator.current_pattern(heard)
         if pattern is not None:
@@ -403,12 +416,19 @@ class Session:
         if self._rng.random() >= SUGGESTION_RATE * self._values["surprise"]:
             return
         kinds = list(SUGGESTION_KINDS)
-        kind = self._rng.choices(kinds, weights=[SUGGESTION_KINDS[k] for k in kinds])[0]
+        kind = self._rng.choices(kinds, weights=[self._kind_weight(k) for k in kinds])[0]
+        self._kind_stats[kind][0] += 1
         start = boundary - heard.beat_period * 2 if kind == "break" else start_fill
         self.generator.offer_variation(kind, int(start), boundary)
         self._suggestion = _Suggestion(kind, int(start), boundary, int(boundary + bar))
         self._offered_boundary = boundary
         events.append(f"suggestion offered: {kind}")
+
+    def _kind_weight(self, kind: str) -> float:
+        """How often to try a kind: its base share, times how well the player has taken to it (the
+        adoption rate with one adopted and one let go assumed, so an untried kind still comes up)."""
+        offered, adopted = self._kind_stats[kind]
+        return SUGGESTION_KINDS[kind] * (0.25 + (adopted + 1) / (offered + 2))
 
     def _loop_samples(self, heard: Heard) -> float | None:
         if heard.loop_bars is None or heard.loop_start is None or heard.beat_period is None:

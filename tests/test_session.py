@@ -3,6 +3,9 @@ no memory and with a real SQLite state file in a temp dir."""
 
 from __future__ import annotations
 
+import bisect
+from functools import lru_cache
+
 import numpy as np
 import pytest
 
@@ -22,18 +25,24 @@ RIFF = ((0, 40), (3, 40), (6, 43), (8, 45), (10, 40), (12, 47), (16, 40), (19, 4
 OTHER_RIFF = ((0, 45), (4, 45), (8, 52), (14, 50), (16, 45), (20, 45), (24, 43), (28, 40))
 
 
-def heard_at(now: int, riff=RIFF, section_start: int = 0) -> Heard:
+@lru_cache(maxsize=None)
+def _riff_notes(riff, section_start: int, loops: int = 200) -> tuple[list[int], list[Note]]:
     loop_len = 32 * STEP
-    notes = []
-    for k in range(max(0, int((now - 2 * loop_len) // loop_len)), int(now // loop_len) + 1):
-        for s, p in riff:
-            t = int(round(k * loop_len + s * STEP))
-            if section_start <= t and t + 2400 <= now and t >= now - 2 * loop_len:
-                notes.append(Note(t, p, 96, t + 2400, t + int(1.5 * STEP)))
+    notes = [Note(t, p, 96, t + 2400, t + int(1.5 * STEP))
+             for k in range(loops) for s, p in riff if (t := int(round(k * loop_len + s * STEP))) >= section_start]
+    return [n.emitted_at for n in notes], notes
+
+
+def heard_at(now: int, riff=RIFF, section_start: int = 0) -> Heard:
+    """What the listener reports at ``now``: the last two loops of notes it has heard, the grid, the loop."""
+    emitted, all_notes = _riff_notes(riff, section_start)
+    hi = bisect.bisect_right(emitted, now)
+    lo = bisect.bisect_left(emitted, now - 2 * 32 * STEP + 2400)
+    notes = tuple(all_notes[lo:hi])
     return Heard(sample_rate=SR, tempo_bpm=120.0, beat_period=BEAT, beat_phase=int(now // BEAT * BEAT),
                  downbeat=int(now // BAR * BAR), meter=(4, 4), meter_confidence=1.0, key_tonic=4, key_mode="minor",
                  loop_bars=2, loop_start=section_start, section_start=section_start, tempo_confidence=1.0,
-                 last_onset=notes[-1].onset if notes else None, notes=tuple(notes))
+                 last_onset=notes[-1].onset if notes else None, notes=notes)
 
 
 class Jam:
@@ -251,3 +260,19 @@ def test_a_failing_state_file_does_not_stop_the_music(config, model, tmp_path):
     assert j.session.controls().level == pytest.approx(0.7)
     j.until(4 * BAR)  # ticks keep going
     assert j.notes("drums", 2 * BAR, 4 * BAR)
+
+
+def test_a_kind_of_suggestion_the_player_always_lets_go_is_tried_less(config, model, tmp_path):
+    def fills_offered(memory) -> tuple[int, int]:
+        j = jam(config, model, memory=memory, surprise=1.0).until(64 * BAR)
+        offered = [e for _, e in j.events if e.startswith("suggestion offered")]
+        return sum(e.endswith("fill") for e in offered), len(offered)
+
+    with Memory.open(tmp_path / "fresh.db") as memory:
+        fresh_fills, fresh_total = fills_offered(memory)
+    with Memory.open(tmp_path / "told.db") as memory:
+        for _ in range(30):
+            memory.record_suggestion(None, "fill", False, {})
+        told_fills, told_total = fills_offered(memory)
+    assert fresh_total >= 5 and told_total == fresh_total
+    assert told_fills < fresh_fills
