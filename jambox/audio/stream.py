@@ -70,6 +70,7 @@ class DuplexCallback:
         self._dry = np.zeros(MAX_FRAMES, np.float32)
         self._acc = np.zeros((MAX_FRAMES, 2), np.float32)
         self.times_ns = np.zeros(TIMING_SLOTS, np.int64)
+        self.mark: tuple[int, int] = (0, 0)  # (output frames handed over, perf_counter_ns then): the stream clock
         self._clock = time.perf_counter_ns
 
     def __call__(self, indata: np.ndarray, outdata: np.ndarray, frames: int, time_info, status) -> None:
@@ -113,6 +114,7 @@ class DuplexCallback:
         np.clip(outdata, -1.0, 1.0, out=outdata)
         for bell in self.doorbells:
             bell.ring()
+        self.mark = (c.frames, t0)  # one reference swap: output frame c.frames went to the device at t0
         c.frames += frames
         self.times_ns[c.blocks & (TIMING_SLOTS - 1)] = self._clock() - t0
         c.blocks += 1

@@ -108,6 +108,11 @@ class LiveEngine:
         self._started.append("stream-open")
         in_lat, out_lat = self.stream.latency
         self.offset = int(round((in_lat + out_lat) * self.sample_rate))
+        midi = getattr(self.chain.performer, "midi", None)
+        if midi is not None:
+            from jambox.perform.midi_out import StreamClock
+
+            midi.stream_clock = StreamClock(self.sample_rate, self.offset, out_lat, source=lambda: self.callback.mark)
         if hasattr(self.stream, "ready"):
             self.stream.ready = self._ready_for_block
             self.stream.progress = self._progress

@@ -1,0 +1,305 @@
+"""The accompaniment as MIDI, through python-rtmidi: the same notes as the synth, at the same moments, and MIDI clock.
+
+A :class:`MidiOut` owns one sender thread. The logic thread only queues (notes, tempo, all-notes-off
+on a :class:`queue.SimpleQueue`); the sender keeps the messages in a heap by stream time and sleeps
+until the next one is due. "Due" comes from a stream clock (:class:`StreamClock`, kept by the live
+engine from the audio callback): a message for stream time ``t`` goes out when the box's audio for
+``t`` leaves the sound card, so an external synth and FluidSynth play together. Without a clock (a
+bare Performer, offline) messages go out as soon as they are queued.
+
+MIDI clock (0xF8, 24 per quarter note) follows the listener's tempo and beat phase: tick ``k`` is
+at ``beat_phase + k * quarter / 24`` on the stream clock, so a drum machine slaved to the box stays
+on the bass player's grid; Start (0xFA) goes with the first tick once a tempo is known, Stop (0xFC)
+when the box stops or closes.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+import queue
+import threading
+import time
+from typing import Callable
+
+from jambox.errors import MidiError
+
+log = logging.getLogger(__name__)
+
+CLOCK, START, STOP = 0xF8, 0xFA, 0xFC
+PPQ = 24
+_OFF, _ON = 0, 1
+
+
+class StreamClock:
+    """Maps stream time to ``time.perf_counter()`` seconds from the audio callback's last block.
+
+    ``mark(frames, t_ns)`` is called by whoever knows when output frame ``frames`` was handed to the
+    device (the live engine, from the callback's counters); ``out_latency_s`` is the device's output
+    latency and ``offset`` the engine's latency compensation (stream time of output frame 0)."""
+
+    def __init__(self, sample_rate: int, offset: int = 0, out_latency_s: float = 0.0,
+                 source: Callable[[], tuple[int, int]] | None = None):
+        self.sample_rate = int(sample_rate)
+        self.offset = int(offset)
+        self.out_latency_s = float(out_latency_s)
+        self._source = source  # () -> (output frames handed over, perf_counter_ns when that was)
+
+    def wall_time(self, t: int) -> float | None:
+        """When stream time ``t`` is heard (perf_counter seconds), or None before the stream runs."""
+        if self._source is None:
+            return None
+        frames, at_ns = self._source()
+        if at_ns == 0:
+            return None
+        return at_ns * 1e-9 + (t - self.offset - frames) / self.sample_rate + self.out_latency_s
+
+
+def open_rtmidi_out(api: str = "", client: str = "jambox"):
+    """An ``rtmidi.MidiOut`` on ``api`` ("alsa", "jack"; empty: ALSA, then JACK), or a MidiError."""
+    import rtmidi
+
+    apis = {"alsa": [rtmidi.API_LINUX_ALSA], "jack": [rtmidi.API_UNIX_JACK],
+            "": [rtmidi.API_LINUX_ALSA, rtmidi.API_UNIX_JACK]}.get(api)
+    if apis is None:
+        raise MidiError(f"MIDI API must be one of 'alsa', 'jack' or '', not {api!r}")
+    compiled = set(rtmidi.get_compiled_api())
+    failures = []
+    for a in apis:
+        if a not in compiled:
+            failures.append(f"{rtmidi.get_api_display_name(a)}: not built into python-rtmidi")
+            continue
+        try:
+            return rtmidi.MidiOut(a, client)
+        except rtmidi.RtMidiError as e:
+            failures.append(f"{rtmidi.get_api_display_name(a)}: {e}")
+    hint = " (is /dev/snd/seq there? load snd-seq, or start JACK)" if not os.path.exists("/dev/snd/seq") else ""
+    raise MidiError(f"no MIDI output system{hint}: " + "; ".join(failures))
+
+
+def find_output_port(ports: list[str], wanted: str) -> int:
+    listing = ", ".join(f"{i}: {p}" for i, p in enumerate(ports)) or "none"
+    w = str(wanted).strip()
+    if w.isdigit():
+        if int(w) < len(ports):
+            return int(w)
+        raise MidiError(f"MIDI output port index must be in range 0..{len(ports) - 1}, not {w}; ports: {listing}")
+    hits = [i for i, p in enumerate(ports) if w.lower() in p.lower()]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise MidiError(f"no MIDI output port matches {w!r} (performer.midi_out); ports: {listing}")
+    raise MidiError(f"{len(hits)} MIDI output ports match {w!r}; be more specific: "
+                    + ", ".join(f"{i}: {ports[i]}" for i in hits))
+
+
+class MidiOut:
+    """Timed MIDI out on an open ``rtmidi.MidiOut`` (or anything with ``send_message(list[int])``)."""
+
+    def __init__(self, port, sample_rate: int, *, clock: bool = True, stream_clock: StreamClock | None = None,
+                 name: str = "(given)"):
+        self._port = port
+        self.name = name
+        self.sample_rate = int(sample_rate)
+        self.send_clock = bool(clock)
+        self.stream_clock = stream_clock
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._closed = False
+        self._heap: list[tuple] = []  # (stream time, _OFF/_ON, seq, bytes)
+        self._seq = 0
+        self._sounding: dict[tuple[int, int], int] = {}
+        self._tempo: tuple[float, int, tuple[int, int]] | None = None  # (quarter samples, phase, meter)
+        self._next_tick: int | None = None  # stream time of the next clock tick (index on the grid)
+        self._running = False
+        self.sent = 0
+        self.late = 0
+        self.clock_ticks = 0
+        self.errors = 0
+        self._thread = threading.Thread(target=self._run, name="jambox-midi-out", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def open(cls, wanted: str, sample_rate: int, *, clock: bool = True, api: str = "",
+             client: str = "jambox") -> "MidiOut":
+        port = open_rtmidi_out(api, client)
+        try:
+            ports = port.get_ports()
+            index = find_output_port(ports, wanted)
+            port.open_port(index, f"{client} out")
+        except BaseException:
+            port.delete()
+            raise
+        log.info("MIDI out on %s", ports[index])
+        return cls(port, sample_rate, clock=clock, name=ports[index])
+
+    # -- logic thread --------------------------------------------------------------------------
+    def program(self, channel: int, program: int) -> None:
+        self._inbox.put(("now", [0xC0 | channel, program & 0x7F]))
+        self._wake.set()
+
+    def schedule(self, notes) -> None:
+        self._inbox.put(("notes", list(notes)))
+        self._wake.set()
+
+    def set_tempo(self, tempo_bpm: float | None, beat_phase: int | None, meter=(4, 4)) -> None:
+        if not self.send_clock:
+            return
+        if tempo_bpm is None or beat_phase is None or tempo_bpm <= 0:
+            if self._tempo is not None:
+                self._inbox.put(("tempo", None))
+                self._wake.set()
+            return
+        quarter = 60.0 * self.sample_rate / float(tempo_bpm) * (meter[1] / 4.0)
+        self._inbox.put(("tempo", (quarter, int(beat_phase), tuple(meter))))
+        self._wake.set()
+
+    def all_notes_off(self) -> None:
+        self._inbox.put(("all_off", None))
+        self._wake.set()
+
+    # -- the sender thread ----------------------------------------------------------------------
+    def _send(self, msg) -> None:
+        try:
+            self._port.send_message(msg)
+            self.sent += 1
+        except Exception as e:  # noqa: BLE001 - a vanished port must not kill the sender
+            self.errors += 1
+            if self.errors == 1:
+                log.warning("MIDI out on %s failed: %s", self.name, e)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                kind, item = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "notes":
+                for n in item:
+                    self._seq += 1
+                    heapq.heappush(self._heap, (n.time, _ON, self._seq, n.channel, n.pitch, n.velocity))
+                    heapq.heappush(self._heap, (n.time + n.duration, _OFF, self._seq, n.channel, n.pitch, 0))
+            elif kind == "now":
+                self._send(item)
+            elif kind == "tempo":
+                self._set_grid(item)
+            elif kind == "all_off":
+                self._heap.clear()
+                for ch, pitch in list(self._sounding):
+                    self._send([0x80 | ch, pitch, 0])
+                self._sounding.clear()
+                for ch in range(16):
+                    self._send([0xB0 | ch, 123, 0])
+
+    def _set_grid(self, tempo) -> None:
+        if tempo is None:
+            if self._running:
+                self._send([STOP])
+                self._running = False
+            self._tempo = None
+            self._next_tick = None
+            return
+        quarter, phase, _ = tempo
+        self._tempo = tempo
+        interval = quarter / PPQ
+        if self._next_tick is None:
+            return  # placed on the grid when the first tick is due (needs the clock's "now")
+        # keep counting from where we are, re-aligned to the new grid
+        k = round((self._next_tick - phase) / interval)
+        self._next_tick = int(round(phase + k * interval))
+
+    def _now_stream(self) -> float | None:
+        """The stream time being heard now (inverse of the stream clock), or None without one."""
+        c = self.stream_clock
+        if c is None:
+            return None
+        w0 = c.wall_time(0)
+        if w0 is None:
+            return None
+        return (time.perf_counter() - w0) * self.sample_rate
+
+    def _due(self, t: int, now_w: float) -> tuple[bool, float]:
+        """(due now?, seconds until due)."""
+        c = self.stream_clock
+        w = c.wall_time(t) if c is not None else None
+        if w is None:
+            return True, 0.0
+        return w <= now_w + 0.0005, w - now_w
+
+    def _apply(self, ev) -> None:
+        t, kind, seq, ch, pitch, vel = ev
+        key = (ch, pitch)
+        if kind == _ON:
+            if key in self._sounding:
+                self._send([0x80 | ch, pitch, 0])
+            self._send([0x90 | ch, pitch, vel])
+            self._sounding[key] = seq
+        elif self._sounding.get(key) == seq:
+            self._send([0x80 | ch, pitch, 0])
+            del self._sounding[key]
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._drain()
+            now_w = time.perf_counter()
+            wait = 0.5
+            while self._heap:
+                due, left = self._due(self._heap[0][0], now_w)
+                if not due:
+                    wait = min(wait, left)
+                    break
+                ev = heapq.heappop(self._heap)
+                if left < -0.005 and ev[1] == _ON:
+                    self.late += 1
+                self._apply(ev)
+            if self._tempo is not None and self.send_clock:
+                wait = min(wait, self._clock_ticks(now_w))
+            self._wake.wait(max(0.0, wait))
+            self._wake.clear()
+
+    def _clock_ticks(self, now_w: float) -> float:
+        """Send the clock ticks that are due; seconds until the next one."""
+        quarter, phase, _ = self._tempo
+        interval = quarter / PPQ
+        if self._next_tick is None:
+            now_s = self._now_stream()
+            if now_s is None:
+                return 0.5
+            k = int((now_s - phase) // interval) + 1
+            self._next_tick = int(round(phase + k * interval))
+        for _ in range(PPQ * 4):  # never more than a bar's ticks at once (a stalled clock source)
+            due, left = self._due(self._next_tick, now_w)
+            if not due:
+                return left
+            if not self._running:
+                self._send([START])
+                self._running = True
+            self._send([CLOCK])
+            self.clock_ticks += 1
+            k = round((self._next_tick - phase) / interval) + 1
+            self._next_tick = int(round(phase + k * interval))
+        return 0.0
+
+    # -- any thread ------------------------------------------------------------------------------
+    def counters(self) -> dict:
+        return {"sent": self.sent, "late": self.late, "clock_ticks": self.clock_ticks, "errors": self.errors}
+
+    def close(self) -> None:
+        """Notes off, Stop, and the port closed (after the queued messages that are due)."""
+        if self._closed:
+            return
+        self.all_notes_off()
+        self._inbox.put(("tempo", None))
+        self._closed = True
+        self._wake.set()
+        self._thread.join(timeout=2)
+        self._drain()
+        try:
+            close_port = getattr(self._port, "close_port", None)
+            if close_port is not None:
+                close_port()
+        finally:
+            delete = getattr(self._port, "delete", None)
+            if delete is not None:
+                delete()

@@ -1,0 +1,182 @@
+"""MIDI out: notes and clock at their stream times, through a recording port and through JACK MIDI for real."""
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from jambox.audio.jackd import JackServer
+from jambox.errors import MidiError
+from jambox.events import DRUM_CHANNEL, PlayedNote
+from jambox.perform.midi_out import CLOCK, START, STOP, MidiOut, StreamClock, find_output_port
+
+SR = 48000
+
+
+class RecordingPort:
+    """The port seam: what was sent, and when (perf_counter seconds)."""
+
+    def __init__(self):
+        self.got = []
+        self.lock = threading.Lock()
+
+    def send_message(self, msg):
+        with self.lock:
+            self.got.append((time.perf_counter(), list(msg)))
+
+
+def running_clock(offset=0, out_latency_s=0.0):
+    """A stream clock whose stream started now: stream time t is heard at start + t / SR (+ latency)."""
+    t0 = time.perf_counter_ns()
+    return StreamClock(SR, offset, out_latency_s, source=lambda: (0, t0)), t0 * 1e-9
+
+
+def note(t, pitch=36, dur=SR // 10, channel=DRUM_CHANNEL, part="drums"):
+    return PlayedNote(part, t, dur, pitch, 100, channel, 0)
+
+
+def test_notes_go_out_when_their_stream_time_is_heard():
+    port = RecordingPort()
+    clock, start = running_clock(offset=480, out_latency_s=0.01)
+    out = MidiOut(port, SR, clock=False, stream_clock=clock)
+    times = [int(0.15 * SR), int(0.3 * SR), int(0.42 * SR)]
+    out.schedule([note(t) for t in times])
+    time.sleep(0.7)
+    out.close()
+    ons = [(w, m) for w, m in port.got if m[0] == 0x90 | DRUM_CHANNEL]
+    assert [m[1] for _, m in ons] == [36, 36, 36]
+    want = [start + (t - 480) / SR + 0.01 for t in times]
+    err_ms = [abs(w - x) * 1000 for (w, _), x in zip(ons, want)]
+    assert np.median(err_ms) < 3.0 and max(err_ms) < 15.0, err_ms
+    offs = [m for _, m in port.got if m[0] == 0x80 | DRUM_CHANNEL]
+    assert len(offs) == 3
+    assert out.counters()["late"] == 0
+
+
+def test_without_a_stream_clock_notes_go_out_at_once_in_order():
+    port = RecordingPort()
+    out = MidiOut(port, SR, clock=True)
+    out.program(0, 4)
+    out.schedule([note(SR, pitch=40, channel=0, part="keys"), note(0, pitch=38)])
+    deadline = time.monotonic() + 2
+    while len(port.got) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    out.close()
+    msgs = [m for _, m in port.got]
+    assert msgs[0] == [0xC0, 4]
+    assert msgs[1:5] == [[0x99, 38, 100], [0x89, 38, 0], [0x90, 40, 100], [0x80, 40, 0]]
+
+
+def test_clock_ticks_24_per_quarter_on_the_beat_grid():
+    port = RecordingPort()
+    clock, start = running_clock()
+    out = MidiOut(port, SR, clock=True, stream_clock=clock)
+    out.set_tempo(150.0, beat_phase=0, meter=(4, 4))  # a quarter every 0.4 s: a tick every 16.7 ms
+    time.sleep(1.05)
+    out.close()
+    ticks = [w for w, m in port.got if m == [CLOCK]]
+    assert [m for _, m in port.got].count([START]) == 1
+    assert [STOP] in [m for _, m in port.got]  # close stops the slaved devices
+    assert 55 <= len(ticks) <= 65  # about 1 s / 16.7 ms
+    gaps = np.diff(ticks) * 1000
+    assert abs(np.median(gaps) - 400 / 24) < 1.0
+    # each tick on the grid through beat_phase 0
+    phase_err = [((w - start) * 1000) % (400 / 24) for w in ticks]
+    phase_err = [min(e, 400 / 24 - e) for e in phase_err]
+    assert np.median(phase_err) < 2.0
+
+
+def test_clock_in_six_eight_counts_eighths_as_beats():
+    port = RecordingPort()
+    clock, _ = running_clock()
+    out = MidiOut(port, SR, clock=True, stream_clock=clock)
+    out.set_tempo(240.0, beat_phase=0, meter=(6, 8))  # 240 eighths a minute = 120 quarters: 20.8 ms a tick
+    time.sleep(0.6)
+    out.close()
+    ticks = [w for w, m in port.got if m == [CLOCK]]
+    assert abs(np.median(np.diff(ticks)) * 1000 - 500 / 24) < 1.0
+
+
+def test_all_notes_off_drops_pending_notes_and_releases_sounding_ones():
+    port = RecordingPort()
+    clock, _ = running_clock()
+    out = MidiOut(port, SR, clock=False, stream_clock=clock)
+    out.schedule([note(0, pitch=50, dur=SR * 10, channel=0, part="keys"), note(SR // 2, pitch=51)])
+    time.sleep(0.1)
+    out.all_notes_off()
+    time.sleep(0.6)
+    out.close()
+    msgs = [m for _, m in port.got]
+    assert [0x90, 50, 100] in msgs and [0x80, 50, 0] in msgs
+    assert [0x99, 51, 100] not in msgs
+    assert [0xB0, 123, 0] in msgs
+
+
+def test_port_names_are_found_by_substring_or_index():
+    ports = ["Midi Through:0", "USB MIDI Interface:0", "FLUID Synth:0"]
+    assert find_output_port(ports, "usb") == 1
+    assert find_output_port(ports, "2") == 2
+    with pytest.raises(MidiError, match="no MIDI output port matches 'volca'"):
+        find_output_port(ports, "volca")
+    with pytest.raises(MidiError, match="2 MIDI output ports match ':0'|3 MIDI output ports match ':0'"):
+        find_output_port(ports, ":0")
+
+
+@pytest.fixture(scope="module")
+def jack_server(tmp_path_factory):
+    with JackServer(SR, 128, log_path=tmp_path_factory.mktemp("jack") / "jackd.log") as server:
+        old = os.environ.get("JACK_DEFAULT_SERVER")
+        os.environ["JACK_DEFAULT_SERVER"] = server.name
+        try:
+            yield server
+        finally:
+            if old is None:
+                os.environ.pop("JACK_DEFAULT_SERVER", None)
+            else:
+                os.environ["JACK_DEFAULT_SERVER"] = old
+
+
+def test_real_jack_midi_port_receives_the_notes(jack_server):
+    import rtmidi
+
+    listener = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, "jambox-test-listener")
+    got = []
+    listener.set_callback(lambda ev, data=None: got.append(ev[0]))
+    listener.ignore_types(timing=False)
+    listener.open_virtual_port("box-listener")
+    try:
+        out = MidiOut.open("box-listener", SR, api="jack", client="jambox-test-out")
+        out.schedule([note(0, pitch=38), note(SR // 20, pitch=42)])
+        deadline = time.monotonic() + 5
+        while len([m for m in got if m[0] == 0x99]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        out.close()
+    finally:
+        listener.close_port()
+        listener.delete()
+    assert [m[:2] for m in got if m[0] == 0x99] == [[0x99, 38], [0x99, 42]]
+    assert [0x89, 38, 0] in [list(m) for m in got]
+
+
+def test_a_missing_port_is_a_midi_error(jack_server):
+    with pytest.raises(MidiError, match="no MIDI output port matches 'no-such-synth'"):
+        MidiOut.open("no-such-synth", SR, api="jack", client="jambox-test-missing")
+
+
+def test_the_performer_sends_the_same_notes_as_midi(tmp_path):
+    from jambox.config.load import load_config
+    from jambox.perform.performer import Performer
+
+    cfg = load_config(search=[]).with_overrides({"performer": {"midi_keys_channel": 3, "keys_program": 5}}).performer
+    port = RecordingPort()
+    perf = Performer(SR, cfg, midi_out=MidiOut(port, SR, clock=False))
+    perf.schedule([note(0, pitch=38), note(100, pitch=60, channel=2, part="keys")])
+    deadline = time.monotonic() + 2
+    while len(port.got) < 6 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    perf.close()
+    msgs = [m for _, m in port.got]
+    assert msgs[:2] == [[0xC9, 0], [0xC2, 5]]  # drum kit on channel 10, keys program on channel 3
+    assert [0x99, 38, 100] in msgs and [0x92, 60, 100] in msgs
