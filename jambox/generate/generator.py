@@ -101,9 +101,15 @@ def phrase_bars(loop_bars: int) -> int:
 
 
 def part_gain(controls: ControlState, part: str, voice_trim: float = 1.0) -> float:
-    """Overall gain of a part relative to the reference levels (1.0 = the model as it is)."""
+    """How loud a part is asked to play relative to the reference levels (1.0 = the model as it is).
+
+    The master ``level`` counts at half strength (a square root): the performer already turns the
+    whole mix down by it, and the band only needs to play a little sparser and softer with it, as
+    musicians do when asked to come down, rather than fade out twice.
+    """
     part_level = controls.drums_level if part == "drums" else controls.keys_level
-    return (controls.level / REFERENCE_LEVEL["level"]) * (part_level / REFERENCE_LEVEL[part]) * voice_trim
+    master = math.sqrt(max(0.0, controls.level) / REFERENCE_LEVEL["level"])
+    return master * (part_level / REFERENCE_LEVEL[part]) * voice_trim
 
 
 def density_bias(gain: float, energy: float) -> float:
