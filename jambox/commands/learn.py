@@ -8,15 +8,16 @@ bindings, ``--list-ports`` names the ports to choose from.
 
 from __future__ import annotations
 
-from jambox.controls.midi_in import ACTION_TARGETS, CONTROLS
+from jambox.controls.midi_in import ACTION_TARGETS, CONTROLS, SWITCH_TARGETS
 
 HELP = "map a MIDI controller's knob, pedal or pad to an action or a control (stored in midi-map.toml)"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("target", metavar="ACTION_OR_CONTROL", nargs="?",
-                        help=f"an action ({', '.join(ACTION_TARGETS)}) or a control ({', '.join(CONTROLS)}, "
-                             "tension, volume)")
+                        help=f"an action ({', '.join(ACTION_TARGETS)}), a control ({', '.join(CONTROLS)}, "
+                             f"tension, volume), or a switch of the panel ({', '.join(SWITCH_TARGETS)}: "
+                             "press, long and double press then do what [controls] says for it)")
     parser.add_argument("--port", metavar="NAME", help="MIDI input port: index or name substring "
                         "(default: controls.midi_in, or the only port there is)")
     parser.add_argument("--timeout", metavar="S", type=float, default=30.0,

@@ -32,33 +32,20 @@ from dataclasses import dataclass
 from typing import Callable
 
 from jambox.controls.actions import Action, ActionKind, control_name
-from jambox.controls.gestures import Gesture, GestureDetector, GestureTiming
+from jambox.controls.gestures import GestureTiming
 from jambox.controls.knobs import EncoderKnob, KnobFilter
+from jambox.controls.switches import SWITCH_LABELS, SWITCHES, SwitchBank, SwitchSpec, switch_specs
 from jambox.errors import GpioError
+
+__all__ = ["GpioControls", "KnobSpec", "SwitchSpec", "SWITCHES", "knob_specs", "led_pins", "make_controls",
+           "make_status_leds", "pin_problems", "switch_specs"]
 
 log = logging.getLogger(__name__)
 
 SOURCE = "gpio"
-SWITCHES = ("keep", "softer", "dissonance", "footswitch", "footswitch2")
-SWITCH_LABELS = {"keep": "KEEP button", "softer": "SOFTER button", "dissonance": "MORE DISSONANCE button",
-                 "footswitch": "foot-switch", "footswitch2": "second foot-switch"}
 KNOBS = ("energy", "tension", "surprise", "level")  # the panel's names; tension is the dissonance control
 SPI0_PINS = {11: "SPI0 SCLK", 10: "SPI0 MOSI", 9: "SPI0 MISO"}
 SPI0_SELECT = {0: 8, 1: 7}  # CE0, CE1
-
-
-@dataclass(frozen=True, slots=True)
-class SwitchSpec:
-    """One switch: where it is and what each gesture does (None = nothing)."""
-
-    name: str
-    pin: int
-    press: ActionKind | None
-    long: ActionKind | None
-    double: ActionKind | None
-
-    def action_for(self, gesture: Gesture) -> ActionKind | None:
-        return {Gesture.PRESS: self.press, Gesture.LONG: self.long, Gesture.DOUBLE: self.double}[gesture]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,24 +57,6 @@ class KnobSpec:
     adc_channel: int = -1
     encoder: tuple[int, int] | None = None  # (A, B) pins
     push_pin: int = -1
-
-
-def _kind(value: str) -> ActionKind | None:
-    return ActionKind(value) if value else None
-
-
-def switch_specs(config) -> list[SwitchSpec]:
-    """The fitted switches (pin >= 0) and their gesture mapping, from ``[gpio]`` and ``[controls]``."""
-    c, g = config.controls, config.gpio
-    specs = []
-    for name in SWITCHES:
-        pin = getattr(g, f"{name}_pin")
-        if pin < 0:
-            continue
-        press = c.footswitch_action if name == "footswitch" else getattr(c, f"{name}_press")
-        specs.append(SwitchSpec(name, pin, _kind(press), _kind(getattr(c, f"{name}_long")),
-                                _kind(getattr(c, f"{name}_double"))))
-    return specs
 
 
 def knob_specs(config) -> list[KnobSpec]:
@@ -177,13 +146,12 @@ class GpioControls:
         self._clock = clock
         self._factory = pin_factory
         self._initial = {c: getattr(config.initial, c) for c in ("energy", "dissonance", "surprise", "level")}
-        self._lock = threading.Condition()  # guards the detectors and knob filters; wakes the timer
-        self._closed = False
+        self._bank = SwitchBank(self._submit_counted, source=SOURCE, clock=clock)
+        self._lock = threading.Lock()  # guards the knob filters and encoder positions
         self._devices: list = []
-        self._switches: list[tuple[SwitchSpec, GestureDetector]] = []
         self._adc: list[tuple[KnobSpec, object, KnobFilter]] = []
         self._encoders: dict[str, tuple[KnobSpec, EncoderKnob]] = {}
-        self._threads: list[threading.Thread] = []
+        self._reader_thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.poll_hz = config.controls.knob_poll_hz
         self.submitted = 0
@@ -207,10 +175,7 @@ class GpioControls:
             self._devices.append(button)
             # a normally-closed pedal opens the contact when pressed: gpiozero's "pressed" is our "released"
             inverted = spec.name.startswith("footswitch") and config.gpio.footswitch_normally_closed
-            det = GestureDetector(timing, long=spec.long is not None, double=spec.double is not None,
-                                  pressed=button.is_pressed != inverted)
-            index = len(self._switches)
-            self._switches.append((spec, det))
+            index = self._bank.add(spec, timing, pressed=button.is_pressed != inverted)
             button.when_pressed = self._edge_handler(index, not inverted)
             button.when_released = self._edge_handler(index, inverted)
         filt = dict(dead_band=config.controls.knob_dead_band, smoothing_s=config.controls.knob_smoothing_s)
@@ -239,7 +204,7 @@ class GpioControls:
 
     def _edge_handler(self, index: int, pressed: bool):
         def on_edge():
-            self.edge(index, pressed)
+            self._bank.edge(index, pressed)
         return on_edge
 
     def _turn_handler(self, name: str, steps: int):
@@ -253,34 +218,24 @@ class GpioControls:
             with self._lock:
                 knob.sync(self._initial[spec.control])
                 value = knob.value
-            self._send(Action.make(ActionKind.SET, source=SOURCE, control=spec.control, value=value))
+            self._submit_counted(Action.make(ActionKind.SET, source=SOURCE, control=spec.control, value=value))
         return on_push
 
     # -- any thread: inputs ---------------------------------------------------------------------
     def edge(self, index: int, pressed: bool) -> None:
-        """Switch ``index`` (in :attr:`switches` order) changed level; called on gpiozero's thread."""
-        with self._lock:
-            spec, det = self._switches[index]
-            gestures = det.edge(pressed, self._clock())
-            self._lock.notify()  # the timer may have a new deadline
-        self._fire(spec, gestures)
+        """Switch ``index`` (in :attr:`switches` order) changed level (gpiozero's thread calls this)."""
+        self._bank.edge(index, pressed)
 
     def turn(self, name: str, steps: int) -> None:
         spec, knob = self._encoders[name]
         with self._lock:
             value = knob.turn(steps)
         if value is not None:
-            self._send(Action.make(ActionKind.SET, source=SOURCE, control=spec.control, value=value))
+            self._submit_counted(Action.make(ActionKind.SET, source=SOURCE, control=spec.control, value=value))
 
     def poll(self, now: float | None = None) -> None:
         """Fire the gestures whose time has come (long presses held, single presses not doubled)."""
-        now = self._clock() if now is None else now
-        fired = []
-        with self._lock:
-            for spec, det in self._switches:
-                fired.append((spec, det.poll(now)))
-        for spec, gestures in fired:
-            self._fire(spec, gestures)
+        self._bank.poll(now)
 
     def read_knobs(self, now: float | None = None) -> None:
         """Read every ADC knob once; a knob that moved past the dead-band sends a SET."""
@@ -294,7 +249,7 @@ class GpioControls:
             with self._lock:
                 value = filt.update(reading, now)
             if value is not None:
-                self._send(Action.make(ActionKind.SET, source=SOURCE, control=spec.control, value=value))
+                self._submit_counted(Action.make(ActionKind.SET, source=SOURCE, control=spec.control, value=value))
 
     def sync(self, controls) -> None:
         """The session's controls (a ControlState) as they stand: encoders turn on from there."""
@@ -304,7 +259,7 @@ class GpioControls:
 
     @property
     def switches(self) -> list[SwitchSpec]:
-        return [spec for spec, _ in self._switches]
+        return self._bank.specs
 
     @property
     def knobs(self) -> list[KnobSpec]:
@@ -312,52 +267,26 @@ class GpioControls:
 
     # -- threads --------------------------------------------------------------------------------
     def start(self) -> None:
-        if self._threads:
-            return
-        if self._switches:
-            self._threads.append(threading.Thread(target=self._timer, name="jambox-gestures", daemon=True))
-        if self._adc:
-            self._threads.append(threading.Thread(target=self._reader, name="jambox-knobs", daemon=True))
-        for t in self._threads:
-            t.start()
-
-    def _timer(self) -> None:
-        while True:
-            with self._lock:
-                if self._closed:
-                    return
-                deadlines = [d for _, det in self._switches if (d := det.deadline) is not None]
-                timeout = None if not deadlines else max(0.0, min(deadlines) - self._clock()) + 1e-4
-                if timeout is None or timeout > 1e-4:
-                    self._lock.wait(timeout)
-                if self._closed:
-                    return
-            self.poll()
+        self._bank.start()
+        if self._adc and self._reader_thread is None:
+            self._reader_thread = threading.Thread(target=self._reader, name="jambox-knobs", daemon=True)
+            self._reader_thread.start()
 
     def _reader(self) -> None:
-        period = 1.0 / self.poll_hz
+        period = 1.0 / self.poll_hz  # an ADC has no interrupt: this one loop has to poll
         while not self._stop.wait(period):
             self.read_knobs()
 
-    # -- output ---------------------------------------------------------------------------------
-    def _fire(self, spec: SwitchSpec, gestures: list[Gesture]) -> None:
-        for g in gestures:
-            kind = spec.action_for(g)
-            if kind is not None:
-                self._send(Action(kind, SOURCE))
-
-    def _send(self, action: Action) -> None:
+    def _submit_counted(self, action: Action) -> None:
         self.submitted += 1
         self._submit(action)
 
     def close(self) -> None:
         """Stop the threads and release every pin (safe to call twice, or after a failed start)."""
-        with self._lock:
-            self._closed = True
-            self._lock.notify_all()
+        self._bank.close()
         self._stop.set()
-        for t in self._threads:
-            t.join(timeout=2.0)
+        if self._reader_thread is not None:
+            self._reader_thread.join(timeout=2.0)
         for dev in reversed(self._devices):
             try:
                 dev.close()

@@ -2,7 +2,8 @@
 
 The map (``midi-map.toml`` in the user's config directory, written by ``jambox learn``) binds a
 control change or a note, on one channel or any, to a target: an action (``keep``, ``softer`` ...)
-or a continuous control (``energy``, ``tension`` ...)::
+a continuous control (``energy``, ``tension`` ...), or one of the panel's switches (``footswitch``,
+``footswitch2``, ``keep_button``, ``softer_button``, ``dissonance_button``)::
 
     [[binding]]
     target = "keep"
@@ -16,7 +17,10 @@ How messages become Actions (:class:`MidiMapper`, pure logic):
 - a CC bound to an **action** fires when the value rises to 64 or more from below (a momentary
   pedal sends 127 on press, 0 on release; set a latching pedal to momentary);
 - a note bound to an action fires on note-on (velocity > 0); bound to a control, it sets the
-  control to velocity / 127.
+  control to velocity / 127;
+- a CC or note bound to a **switch** is that switch: CC >= 64 or note-on is down, CC < 64 or
+  note-off is up, and press, long press and double press do what ``[controls]`` says for it (a
+  MIDI foot-switch bound to ``footswitch`` starts and stops, and joins now on a long press).
 
 rtmidi calls :meth:`MidiControls._on_message` on its own thread; it only maps and submits. On
 Linux rtmidi speaks to the ALSA sequencer (``/dev/snd/seq``) or to JACK; ``controls.midi_api``
@@ -43,21 +47,24 @@ SOURCE = "midi"
 MAP_FILE = "midi-map.toml"
 TYPES = ("cc", "note")
 ACTION_TARGETS = tuple(k.value for k in ActionKind if k is not ActionKind.SET)
-TARGETS = ACTION_TARGETS + CONTROLS + tuple(CONTROL_ALIASES)
+# MIDI names of the panel's switches (jambox.controls.switches.SWITCHES)
+SWITCH_TARGETS = {"footswitch": "footswitch", "footswitch2": "footswitch2", "keep_button": "keep",
+                  "softer_button": "softer", "dissonance_button": "dissonance"}
+TARGETS = ACTION_TARGETS + CONTROLS + tuple(CONTROL_ALIASES) + tuple(SWITCH_TARGETS)
 APIS = ("", "alsa", "jack")
 
 
 def target_name(name: str) -> str:
     """The canonical target for ``name`` (an action or a control, aliases allowed), or a clear UnknownActionError."""
     key = str(name).strip().lower().replace("-", "_").replace(" ", "_")
-    if key in ACTION_TARGETS:
+    if key in ACTION_TARGETS or key in SWITCH_TARGETS:
         return key
     try:
         return control_name(key)
     except ValueError:
         raise UnknownActionError(f"cannot map MIDI to {name!r}{did_you_mean(key, TARGETS)}; expected an action "
-                        f"({', '.join(ACTION_TARGETS)}) or a control ({', '.join(CONTROLS + tuple(CONTROL_ALIASES))})"
-                        ) from None
+                                 f"({', '.join(ACTION_TARGETS)}), a control ({', '.join(CONTROLS + tuple(CONTROL_ALIASES))}) "
+                                 f"or a switch ({', '.join(SWITCH_TARGETS)})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +77,11 @@ class MidiBinding:
     @property
     def is_control(self) -> bool:
         return self.target in CONTROLS
+
+    @property
+    def switch(self) -> str | None:
+        """The panel switch this binding stands for (``footswitch``, ``keep`` ...), or None."""
+        return SWITCH_TARGETS.get(self.target)
 
     def matches(self, type_: str, channel: int, number: int) -> bool:
         """``channel`` 1..16."""
@@ -221,22 +233,40 @@ def decode(data) -> tuple[str, int, int, int] | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class SwitchEdge:
+    """A MIDI message that moved one of the panel's switches (see :data:`SWITCH_TARGETS`)."""
+
+    switch: str  # a name in jambox.controls.switches.SWITCHES
+    pressed: bool
+
+
 class MidiMapper:
-    """MIDI messages to Actions through a :class:`MidiMap`. Keeps the last value of each CC."""
+    """MIDI messages to Actions (or switch edges) through a :class:`MidiMap`. Keeps the last value of each CC."""
 
     def __init__(self, midi_map: MidiMap):
         self.map = midi_map
         self._last: dict[tuple[str, int, int], int] = {}
 
-    def message(self, data) -> Action | None:
+    def message(self, data) -> Action | SwitchEdge | None:
         m = decode(data)
         if m is None:
             return None
         type_, channel, number, value = m
-        if type_ == "note_off":
-            return None
-        b = self.map.find(type_, channel, number)
+        off = type_ == "note_off"
+        b = self.map.find("note" if off else type_, channel, number)
         if b is None:
+            return None
+        if b.switch is not None:
+            if type_ == "cc":
+                key = ("cc", channel, number)
+                last = self._last.get(key)
+                self._last[key] = value
+                if last is not None and (last >= 64) == (value >= 64):
+                    return None
+                return SwitchEdge(b.switch, value >= 64)
+            return SwitchEdge(b.switch, not off)
+        if off:
             return None
         key = (type_, channel, number)
         last = self._last.get(key)
@@ -322,16 +352,26 @@ class MidiControls:
 
     def __init__(self, config, submit: Callable[[Action], None], *, midi_map: MidiMap | None = None,
                  port: str | None = None, midi_in=None):
+        from jambox.controls.gestures import GestureTiming
+        from jambox.controls.switches import SwitchBank, switch_spec
+
         self._submit = submit
         self.mapper = MidiMapper(midi_map if midi_map is not None else load_map(map_path(config)))
+        self._bank = SwitchBank(self._submit_counted, source=SOURCE)
+        timing = GestureTiming.from_config(config.controls)
+        self._switch_index = {}
+        for name in dict.fromkeys(b.switch for b in self.mapper.map.bindings if b.switch is not None):
+            self._switch_index[name] = self._bank.add(switch_spec(config, name), timing)
+        self.received = 0
+        self.submitted = 0
+        self._midi_in = None
         if midi_in is None:
             midi_in, self.port_name = open_port(config.controls.midi_in if port is None else port,
                                                 getattr(config.controls, "midi_api", ""))
         else:
             self.port_name = "(given)"
         self._midi_in = midi_in
-        self.received = 0
-        self.submitted = 0
+        self._bank.start()
         midi_in.set_callback(self._on_message)
         if not self.mapper.map.bindings:
             log.warning("MIDI input %s has no bindings: map some with `jambox learn ACTION`", self.port_name)
@@ -340,14 +380,20 @@ class MidiControls:
         message, _delta = event
         self.received += 1
         try:
-            action = self.mapper.message(message)
-            if action is not None:
-                self.submitted += 1
-                self._submit(action)
+            out = self.mapper.message(message)
+            if isinstance(out, SwitchEdge):
+                self._bank.edge(self._switch_index[out.switch], out.pressed)
+            elif out is not None:
+                self._submit_counted(out)
         except Exception:  # rtmidi's thread must survive a bad message or a failing submit
             log.exception("MIDI message %r", message)
 
+    def _submit_counted(self, action: Action) -> None:
+        self.submitted += 1
+        self._submit(action)
+
     def close(self) -> None:
+        self._bank.close()
         if self._midi_in is None:
             return
         try:

@@ -62,6 +62,18 @@ def test_notes_fire_actions_on_note_on_only():
     assert m.message(note(38, 127, channel=4)) == Action(K.SET, "midi", "energy", 1.0)
 
 
+def test_a_cc_or_note_bound_to_a_switch_moves_it():
+    from jambox.controls.midi_in import SwitchEdge
+
+    m = mapper(MidiBinding("cc", 1, 64, "footswitch"), MidiBinding("note", 0, 40, "keep_button"))
+    got = [m.message(cc(64, v)) for v in (127, 120, 0, 10, 64)]
+    assert got == [SwitchEdge("footswitch", True), None, SwitchEdge("footswitch", False), None,
+                   SwitchEdge("footswitch", True)]
+    assert m.message(note(40, channel=2)) == SwitchEdge("keep", True)
+    assert m.message([NOTE_OFF | 1, 40, 0]) == SwitchEdge("keep", False)
+    assert m.message(note(40, 0)) == SwitchEdge("keep", False)
+
+
 def test_targets_are_actions_or_controls_with_aliases():
     assert target_name("More-Dissonance") == "more_dissonance"
     assert target_name("tension") == "dissonance"
@@ -178,6 +190,23 @@ def test_midi_controls_on_a_real_port(controller):
         time.sleep(0.1)
         assert got.empty()
         assert midi.submitted == 2
+
+
+def test_a_midi_foot_switch_has_the_foot_switch_gestures(controller):
+    """Bound to ``footswitch``: a tap starts/stops, a hold joins now (config long_press_s), as on the jack."""
+    got: queue.SimpleQueue = queue.SimpleQueue()
+    cfg = config_with(controls={"midi_api": "jack", "midi_in": "fs-pedal", "long_press_s": 0.2})
+    with MidiControls(cfg, got.put, midi_map=MidiMap([MidiBinding("cc", 0, 64, "footswitch")])):
+        wait_connected()
+        controller.send_message(cc(64, 127))
+        controller.send_message(cc(64, 0))
+        assert got.get(timeout=3) == Action(K.START_STOP, "midi")
+        time.sleep(0.05)  # past the debounce spell
+        controller.send_message(cc(64, 127))
+        assert got.get(timeout=3) == Action(K.JOIN_NOW, "midi")  # while still held
+        controller.send_message(cc(64, 0))
+        time.sleep(0.1)
+        assert got.empty()
 
 
 def test_waiting_for_a_message_to_learn(controller):
