@@ -78,6 +78,7 @@ class Session:
         self._hold_tension = False
         self._playing = True
         self._join_now = False
+        self._steps_at_join = 0
         self._taps: deque[int] = deque(maxlen=6)
         self.tap_tempo_bpm: float | None = None
         self.memory_problem: str | None = None
@@ -278,6 +279,7 @@ class Session:
     def _join(self, action: Action, now: int, heard: Heard) -> str:
         self._join_now = True
         self._playing = True
+        self._steps_at_join = self.generator.steps_planned
         return "joining at the next downbeat"
 
     def _tap(self, action: Action, now: int, heard: Heard) -> str:
@@ -295,6 +297,9 @@ class Session:
     def tick(self, now: int, heard: Heard) -> list[str]:
         """Time-based behaviour, every hop; returns what happened (for the log and the summary)."""
         events: list[str] = []
+        if self._join_now and self.generator.steps_planned != self._steps_at_join:
+            self._join_now = False  # the box has come in: a later return waits for the loop again
+            self._controls = self._build()
         try:
             self._follow_context(heard, events)
             self._follow_riff(now, heard, events)

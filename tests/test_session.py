@@ -176,6 +176,8 @@ def test_start_stop_join_now_and_tap_tempo(config, model):
     assert j.session.apply(Action.make("join_now"), 10, h) == "joining at the next downbeat"
     c = j.session.controls()
     assert c.playing and c.join_now
+    j.until(BAR)
+    assert not j.session.controls().join_now  # it has come in: join_now is spent
     for i in range(4):
         effect = j.session.apply(Action.make("tap"), 100_000 + i * 24_000, h)
     assert effect == "tap tempo 120.0 bpm" and j.session.tap_tempo_bpm == 120.0
