@@ -130,6 +130,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "knob_dead_band": F(float, 0.02, "a knob sends a new value only when it moves this far (share of its travel)", 0.0, 0.5),
         "knob_smoothing_s": F(float, 0.05, "time constant of the smoothing of knob readings (0 = none)", 0.0, 2.0),
         "knob_poll_hz": F(int, 50, "how often the MCP3008 knobs are read per second", 5, 500),
+        "knob_pickup": F(bool, False, "a pot whose control was moved elsewhere takes over only when it reaches that value (no jumps)"),
         "encoder_step": F(float, 0.05, "how far one detent of a rotary encoder moves its control", 0.005, 0.5),
     },
     "gpio": {

@@ -178,7 +178,8 @@ class GpioControls:
             index = self._bank.add(spec, timing, pressed=button.is_pressed != inverted)
             button.when_pressed = self._edge_handler(index, not inverted)
             button.when_released = self._edge_handler(index, inverted)
-        filt = dict(dead_band=config.controls.knob_dead_band, smoothing_s=config.controls.knob_smoothing_s)
+        filt = dict(dead_band=config.controls.knob_dead_band, smoothing_s=config.controls.knob_smoothing_s,
+                    pickup=config.controls.knob_pickup)
         for spec in knob_specs(config):
             label = f"{spec.name.upper()} knob"
             if spec.adc_channel >= 0:
@@ -252,10 +253,13 @@ class GpioControls:
                 self._submit_counted(Action.make(ActionKind.SET, source=SOURCE, control=spec.control, value=value))
 
     def sync(self, controls) -> None:
-        """The session's controls (a ControlState) as they stand: encoders turn on from there."""
+        """The session's controls (a ControlState) as they stand: encoders turn on from there, and
+        with ``controls.knob_pickup`` a pot that no longer points at its control waits to reach it."""
         with self._lock:
             for spec, knob in self._encoders.values():
                 knob.sync(getattr(controls, spec.control))
+            for spec, _, filt in self._adc:
+                filt.sync(getattr(controls, spec.control))
 
     @property
     def switches(self) -> list[SwitchSpec]:

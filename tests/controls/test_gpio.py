@@ -245,6 +245,24 @@ def test_smoothing_keeps_a_single_spike_out(mock_factory, clock, mcp3008):
         p.controls.close()
 
 
+def test_knob_pickup_follows_the_session(mock_factory, clock, mcp3008):
+    from jambox.controls.state import ControlState
+
+    p = knob_panel(mock_factory, clock, knob_pickup=True)
+    try:
+        mcp3008.levels[:4] = [0.3, 0.2, 0.3, 0.8]
+        read(p, 0.0)
+        p.controls.sync(ControlState(energy=0.9, dissonance=0.2, surprise=0.3, level=0.8))  # a recalled riff
+        mcp3008.levels[0] = 0.6
+        read(p, 0.1)
+        assert p.got == []  # the ENERGY pot waits to reach 0.9
+        mcp3008.levels[0] = 0.92
+        read(p, 0.2)
+        assert [(a.control, round(a.value, 2)) for a in p.got] == [("energy", 0.92)]
+    finally:
+        p.controls.close()
+
+
 def test_adc_channels_and_chip_select_come_from_config(mock_factory, clock):
     adc = FakeMcp3008(mock_factory, select_pin=7)  # CE1
     cfg = config_with(controls={"knobs": "mcp3008", "knob_smoothing_s": 0.0},

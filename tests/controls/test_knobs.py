@@ -62,3 +62,47 @@ def test_encoder_steps_clamp_at_the_ends():
     assert k.turn(-2) == 0.9
     k.sync(0.1)
     assert k.turn(-1) == 0.05
+
+
+def test_jump_mode_ignores_sync():
+    f = KnobFilter(dead_band=0.02, smoothing_s=0.0)
+    f.update(0.2, 0.0)
+    f.sync(0.8)  # the keyboard set the control to 0.8
+    assert not f.waiting
+    assert f.update(0.25, 0.1) == 0.25  # the next turn jumps the control to the pot
+
+
+def test_pickup_waits_until_the_pot_reaches_the_control_from_below():
+    f = KnobFilter(dead_band=0.02, smoothing_s=0.0, pickup=True)
+    f.update(0.2, 0.0)
+    f.sync(0.6)
+    assert f.waiting
+    assert [f.update(x, 0.1 * i) for i, x in enumerate([0.3, 0.4, 0.5, 0.55], 1)] == [None] * 4
+    assert f.update(0.63, 0.5) == 0.63  # passed it: the pot has the control again
+    assert not f.waiting
+    assert f.update(0.7, 0.6) == 0.7
+
+
+def test_pickup_from_above_and_within_the_dead_band():
+    f = KnobFilter(dead_band=0.02, smoothing_s=0.0, pickup=True)
+    f.update(0.9, 0.0)
+    f.sync(0.4)
+    assert f.update(0.6, 0.1) is None
+    assert f.update(0.41, 0.2) == 0.41  # close enough counts as reached
+
+
+def test_a_sync_of_the_value_the_knob_sent_does_not_wait():
+    f = KnobFilter(dead_band=0.02, smoothing_s=0.0, pickup=True)
+    f.update(0.2, 0.0)
+    assert f.update(0.5, 0.1) == 0.5
+    f.sync(0.5)  # the session applied what the knob sent
+    assert not f.waiting
+    assert f.update(0.55, 0.2) == 0.55
+
+
+def test_pickup_before_the_first_reading():
+    f = KnobFilter(dead_band=0.02, smoothing_s=0.0, pickup=True)
+    f.sync(0.5)
+    f.update(0.1, 0.0)  # the pot sits below the control
+    assert f.update(0.3, 0.1) is None
+    assert f.update(0.52, 0.2) == 0.52
