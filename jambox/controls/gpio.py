@@ -283,7 +283,10 @@ class GpioControls:
 
     def _submit_counted(self, action: Action) -> None:
         self.submitted += 1
-        self._submit(action)
+        try:
+            self._submit(action)
+        except Exception:  # gpiozero's callback thread and our readers must survive it
+            log.exception("submitting %s", action)
 
     def close(self) -> None:
         """Stop the threads and release every pin (safe to call twice, or after a failed start)."""

@@ -10,6 +10,7 @@ double-press window) or until an edge changes the deadlines. Only :class:`Action
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import Callable
 
 from jambox.controls.actions import Action, ActionKind
 from jambox.controls.gestures import Gesture, GestureDetector, GestureTiming
+
+log = logging.getLogger(__name__)
 
 SWITCHES = ("keep", "softer", "dissonance", "footswitch", "footswitch2")
 SWITCH_LABELS = {"keep": "KEEP button", "softer": "SOFTER button", "dissonance": "MORE DISSONANCE button",
@@ -121,7 +124,10 @@ class SwitchBank:
             kind = spec.action_for(g)
             if kind is not None:
                 self.submitted += 1
-                self._submit(Action(kind, self.source))
+                try:
+                    self._submit(Action(kind, self.source))
+                except Exception:  # the input thread (gpiozero's, rtmidi's, our timer) must survive it
+                    log.exception("submitting %s from the %s", kind.value, spec.name)
 
     def close(self) -> None:
         with self._lock:

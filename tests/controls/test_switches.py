@@ -52,3 +52,20 @@ def test_the_timer_thread_wakes_for_the_earliest_deadline_of_any_switch():
     finally:
         bank.close()
     assert not [t for t in threading.enumerate() if t.name == "jambox-test-gestures"]
+
+
+def test_a_failing_submit_does_not_stop_the_bank(caplog):
+    got = []
+
+    def submit(action):
+        if action.kind is K.KEEP:
+            raise RuntimeError("queue gone")
+        got.append(action)
+
+    bank = SwitchBank(submit, source="test", clock=FakeClock(1.0))
+    i = bank.add(SwitchSpec("x", -1, K.KEEP, None, None), T)
+    j = bank.add(SwitchSpec("y", -1, K.SOFTER, None, None), T)
+    bank.edge(i, True)
+    bank.edge(j, True)
+    assert got == [Action(K.SOFTER, "test")]
+    assert "queue gone" in caplog.text
