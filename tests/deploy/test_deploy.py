@@ -1,0 +1,202 @@
+"""deploy.sh, run for real: `--local --root` into a temporary root, offline, reusing this venv's packages.
+
+The venv is created, the package is built from this checkout and installed, the models, unit and config
+land where the box has them, the installed release passes its readiness check (the installed
+`jambox doctor` loads the config, the model and the soundfont), a second run changes nothing, a config
+changed on the box is kept, and a release that fails its readiness check is rolled back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy.sh"
+SITE = sysconfig.get_paths()["purelib"]  # this venv's packages, reused instead of downloading them
+BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)  # the Python this venv was made from
+
+
+def copy_checkout(dest: Path) -> Path:
+    """The checkout's files as git sees them (tracked and new, not ignored), frozen: other people editing
+    the shared checkout while the test runs must not change what is deployed. Its .venv is this one."""
+    dest.mkdir(parents=True)
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                           capture_output=True, check=True).stdout.split(b"\0")
+    for name in filter(None, files):
+        src = REPO / name.decode()
+        if src.is_file():
+            (dest / name.decode()).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name.decode())
+    (dest / ".venv").symlink_to(REPO / ".venv")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory) -> Path:
+    return copy_checkout(tmp_path_factory.mktemp("checkout") / "jambox")
+
+
+def deploy(root: Path, checkout: Path, models: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    cmd = ["bash", str(checkout / "deploy.sh"), "--local", "--root", str(root), "--site-packages", SITE,
+           "--python", BASE_PYTHON, "--models", str(models), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=checkout)
+
+
+def snapshot(root: Path) -> dict[str, tuple]:
+    """Every path under root with its type, mode, mtime and content hash (or link target)."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        st = p.lstat()
+        if p.is_symlink():
+            out[str(p)] = ("link", os.readlink(p))
+        elif p.is_file():
+            out[str(p)] = ("file", st.st_mode, st.st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+        else:
+            out[str(p)] = ("dir", st.st_mode)
+    return out
+
+
+@pytest.fixture(scope="module")
+def models() -> Path:
+    """The shipped models (JAMBOX_TEST_MODELS deploys another set, e.g. a fresh export)."""
+    m = Path(os.environ.get("JAMBOX_TEST_MODELS", REPO / "models"))
+    assert (m / "jambox-int8.onnx").is_file(), f"the model {m}/jambox-int8.onnx is missing"
+    return m
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory, models, checkout):
+    root = tmp_path_factory.mktemp("box")
+    r = deploy(root, checkout, models)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return root, r
+
+
+def test_shellcheck_is_clean():
+    if shutil.which("shellcheck") is None:
+        pytest.fail("shellcheck is not installed (apt install shellcheck): deploy.sh must be checked")
+    r = subprocess.run(["shellcheck", str(DEPLOY)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
+
+
+def test_help_and_bad_arguments():
+    r = subprocess.run(["bash", str(DEPLOY), "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "--dry-run" in r.stdout and "pi@host" in r.stdout
+    r = subprocess.run(["bash", str(DEPLOY)], capture_output=True, text=True)
+    assert r.returncode != 0 and "say where to install" in r.stderr
+    r = subprocess.run(["bash", str(DEPLOY), "--local", "--hat", "hifiberry"], capture_output=True, text=True)
+    assert r.returncode != 0 and "unknown HAT 'hifiberry'" in r.stderr and "hifiberry-dacplusadc" in r.stderr
+    r = subprocess.run(["bash", str(DEPLOY), "--local", "--keep", "1"], capture_output=True, text=True)
+    assert r.returncode != 0 and "at least 2" in r.stderr
+
+
+def test_dry_run_changes_nothing(tmp_path, models, checkout):
+    root = tmp_path / "box"
+    root.mkdir()
+    r = deploy(root, checkout, models, "--dry-run", "--hat", "pisound")
+    assert r.returncode == 0, r.stderr
+    assert "+ mkdir -p" in r.stdout and " -m venv " in r.stdout and "pip install" in r.stdout
+    assert str(root / "etc/asound.conf") in r.stdout
+    assert list(root.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_the_release_lands_where_the_box_has_it(first):
+    root, r = first
+    current = root / "opt/jambox/current"
+    assert current.is_symlink() and os.readlink(current).startswith("releases/0.1.0-")
+    jambox = current / "venv/bin/jambox"
+    out = subprocess.run([str(jambox), "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("jambox ")
+    # the package comes from the release's own site-packages, not from the checkout
+    where = subprocess.run([str(current / "venv/bin/python"), "-c", "import jambox; print(jambox.__file__)"],
+                           capture_output=True, text=True, cwd="/")
+    assert str(root) in where.stdout, where.stdout + where.stderr
+    assert (current / "venv/share/jambox/models/jambox-int8.onnx").is_file()
+    assert (root / "etc/systemd/system/jambox.service").read_text() == (REPO / "systemd/jambox.service").read_text()
+    assert (root / "etc/systemd/system/jambox-retry.timer").is_file()
+    assert (root / "etc/jambox/jambox.toml").read_text() == (REPO / "systemd/jambox.toml").read_text()
+    assert "ready: release" in r.stdout
+
+
+@pytest.mark.slow
+def test_the_installed_unit_verifies_against_the_installed_release(first, tmp_path):
+    """systemd-analyze on the unit as installed, with /opt/jambox pointing into the temp root."""
+    if shutil.which("systemd-analyze") is None:
+        pytest.fail("systemd-analyze is missing (apt install systemd)")
+    root, _ = first
+    unit = (root / "etc/systemd/system/jambox.service").read_text().replace("/opt/jambox", str(root / "opt/jambox"))
+    (tmp_path / "jambox.service").write_text(unit)
+    shutil.copy(root / "etc/systemd/system/jambox-retry.timer", tmp_path)
+    r = subprocess.run(["systemd-analyze", "verify", "jambox.service", "jambox-retry.timer"], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stderr.strip() == "", r.stderr
+
+
+@pytest.mark.slow
+def test_the_installed_release_really_runs_its_checks(first):
+    root, _ = first
+    jambox = root / "opt/jambox/current/venv/bin/jambox"
+    r = subprocess.run([str(jambox), "--config", str(root / "etc/jambox/jambox.toml"), "doctor", "--only", "model",
+                        "--only", "config"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
+    assert str(root / "opt/jambox") in r.stdout  # the model found in the release, not the checkout
+
+
+@pytest.mark.slow
+def test_redeploy_is_idempotent_keeps_a_changed_config_and_rolls_back_a_bad_release(tmp_path, models, checkout):
+    root = tmp_path / "box"
+    root.mkdir()
+    r = deploy(root, checkout, models)
+    assert r.returncode == 0, r.stdout + r.stderr
+    first_release = os.readlink(root / "opt/jambox/current")
+
+    # 1. The same checkout again: nothing changes, not even a timestamp.
+    before = snapshot(root)
+    r = deploy(root, checkout, models)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "already up to date" in r.stdout
+    assert snapshot(root) == before
+
+    # 2. The player changed the config on the box; a deploy with another shipped config keeps theirs.
+    config = root / "etc/jambox/jambox.toml"
+    mine = config.read_text() + "\n[initial]\nenergy = 0.3\n"
+    config.write_text(mine)
+    (root / "boot/firmware").mkdir(parents=True)
+    (root / "boot/firmware/config.txt").write_text("# the Pi's own lines\narm_boost=1\n")
+    r = deploy(root, checkout, models, "--hat", "pisound")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert config.read_text() == mine and "kept" in r.stdout
+    assert (root / "etc/jambox/jambox.toml.new").read_text() == (REPO / "firmware/hats/pisound/jambox.toml").read_text()
+    assert (root / "etc/asound.conf").read_text() == (REPO / "firmware/hats/pisound/asound.conf").read_text()
+    boot = (root / "boot/firmware/config.txt").read_text()
+    assert boot.startswith("# the Pi's own lines\narm_boost=1\n") and "dtoverlay=pisound" in boot
+    assert (root / "etc/systemd/system.conf.d/jambox-watchdog.conf").is_file()
+    r = deploy(root, checkout, models, "--hat", "pisound")  # again: the boot block is replaced, not repeated
+    assert r.returncode == 0 and (root / "boot/firmware/config.txt").read_text().count("dtoverlay=pisound") == 1
+
+    # 3. A new release (other models, a changed unit) whose readiness check fails: everything is put back.
+    other = tmp_path / "models"
+    shutil.copytree(models, other)
+    (other / "NOTE.md").write_text("a retrained model\n")
+    changed = copy_checkout(tmp_path / "changed")
+    with open(changed / "systemd/jambox.service", "a") as f:
+        f.write("# a change to the unit\n")
+    unit = root / "etc/systemd/system/jambox.service"
+    unit_before = unit.read_text()
+    before = snapshot(root / "etc")
+    r = deploy(root, changed, other, "--hat", "pisound", "--ready-cmd", "echo 'no READY'; exit 3")
+    assert r.returncode != 0
+    assert "installed " + str(unit) in r.stdout  # the new unit was in place ...
+    assert "rolled back" in r.stderr and "no READY" in r.stdout
+    assert os.readlink(root / "opt/jambox/current") == first_release
+    assert unit.read_text() == unit_before and config.read_text() == mine  # ... and is gone again
+    assert snapshot(root / "etc") == before
