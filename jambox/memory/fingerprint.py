@@ -1,15 +1,17 @@
 """Riff fingerprints: the same riff gives the same fingerprint in any key, at any tempo, from any bar.
 
 A riff is reduced to what makes it that riff: where its notes fall on the 16th grid of one loop, and
-each note's pitch relative to the loop's lowest note. Time is measured in grid steps (so tempo drops
-out), pitch relative to the lowest note (so transposition drops out), the loop is rotated to a
-canonical start (so it does not matter on which beat the listener began), and a loop that is two
-copies of a shorter one is reduced to the shorter (so a 2-bar riff heard as 4 bars is the same riff).
+each note's pitch class relative to the loop's first note. Time is measured in grid steps (so tempo
+drops out), pitch as an interval to the first note (so transposition drops out) and by pitch class
+(so an octave jump, or the pitch tracker's octave error on a low string, does not make another
+riff), the loop is rotated to a canonical start (so it does not matter on which beat the listener
+began: the "first" note is the one that gives the smallest rotation), and a loop that is two copies
+of a shorter one is reduced to the shorter (so a 2-bar riff heard as 4 bars is the same riff).
 
 The fingerprint string carries both an exact key and the quantised features themselves::
 
     r1:4/4:2:9f3a61c0b2de:AAAAAgAHBAw...
-    |  |   | |            `- base64 of (step: uint16, relative pitch: uint8) per note
+    |  |   | |            `- base64 of (step: uint16, pitch class 0..11: uint8) per note
     |  |   | `- hash of the canonical features: equal riffs, equal hash
     |  |   `- loop length in bars (after reduction)
     |  `- meter
@@ -42,7 +44,8 @@ SIMILAR = 0.75  # riff_similarity at or above this counts as "the same riff, pla
 
 @dataclass(frozen=True, slots=True)
 class RiffFeatures:
-    """A riff on its grid: ``steps`` onsets in ``0..loop_steps-1``, ``pitches`` relative to the lowest note."""
+    """A riff on its grid: ``steps`` onsets in ``0..loop_steps-1``; ``pitches``: pitch classes 0..11
+    relative to the note on step 0."""
 
     meter: tuple[int, int]
     bars: int
@@ -100,11 +103,10 @@ def riff_features(notes: list[Note], beat_period: float, loop_bars: int, meter: 
     by_step: dict[int, int] = {}
     for s, p in zip(grid.tolist(), pitches.tolist()):
         by_step[s] = min(p, by_step.get(s, p))  # two notes on one step (a slide, a chord): the lower
-    lowest = min(by_step.values())
-    events = sorted((s, p - lowest) for s, p in by_step.items())
+    events = sorted((s, p % 12) for s, p in by_step.items())
     bars, events = _reduce_period(events, loop_bars, spb)
     events = _canonical_rotation(events, bars * spb)
-    return RiffFeatures(meter, bars, spb, tuple(s for s, _ in events), tuple(min(p, 255) for _, p in events))
+    return RiffFeatures(meter, bars, spb, tuple(s for s, _ in events), tuple(p for _, p in events))
 
 
 def encode(f: RiffFeatures) -> str:
@@ -148,7 +150,7 @@ def riff_similarity(a: str, b: str) -> float:
     Rhythm and pitch count half each. Rhythm: onsets that coincide count 1, onsets a 16th apart 0.5,
     over the larger number of onsets, at the best rotation of one loop against the other. Pitch: of
     the coinciding onsets, the share whose interval to the other riff's note is the most common one
-    (so a riff played in another key, or from another lowest note, still agrees).
+    (so a riff played in another key, or from another starting note, still agrees).
     Riffs in different meters are 0.0.
     """
     return float(similarities(a, [b])[0])
@@ -204,7 +206,7 @@ def similarities(query: str, candidates: list[str]) -> np.ndarray:
 
 
 def _tiled(f: RiffFeatures, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Onsets (bool) and relative pitches on ``length`` steps: the loop repeated to fill them."""
+    """Onsets (bool) and pitch classes on ``length`` steps: the loop repeated to fill them."""
     onsets = np.zeros(length, dtype=bool)
     pitches = np.zeros(length, dtype=np.int64)
     at = (np.arange(0, length, f.loop_steps)[:, None] + np.array(f.steps, dtype=np.int64)[None, :]).ravel()
@@ -236,10 +238,11 @@ def _reduce_period(events: list[tuple[int, int]], bars: int, spb: int) -> tuple[
 
 
 def _canonical_rotation(events: list[tuple[int, int]], loop_steps: int) -> list[tuple[int, int]]:
-    """The rotation of the cyclic loop that starts on a note and is lexicographically smallest."""
+    """The rotation of the cyclic loop that starts on a note, with pitch classes relative to that
+    note, that is lexicographically smallest: the same for any starting point and any key."""
     best = None
-    for s0, _ in events:
-        rotated = sorted(((s - s0) % loop_steps, p) for s, p in events)
+    for s0, p0 in events:
+        rotated = sorted(((s - s0) % loop_steps, (p - p0) % 12) for s, p in events)
         if best is None or rotated < best:
             best = rotated
     return best or []

@@ -5,7 +5,9 @@ records actions (and kept parts, and control changes) as fast as it can, writing
 id to a pipe the moment its call returns; after a random few milliseconds the driver kills it with
 SIGKILL, wherever it is: opening, migrating, recovering the previous child's session, in the middle
 of a transaction. The driver then opens the file itself and checks that every acknowledged id is
-there. At the end it prints one JSON line of findings. Forking (rather than a fresh interpreter per
+there. The random delay runs from the fork (kills in opening, migrating, recovering), from the
+child's "opened" line, or from its k-th acknowledgement (mid-stream), so that a busy machine still
+kills writers at work. At the end it prints one JSON line of findings. Forking (rather than a fresh interpreter per
 round) keeps hundreds of rounds within seconds.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import select
 import signal
 import sqlite3
 import sys
@@ -25,6 +28,7 @@ def child(path: str, out_fd: int, seed: int) -> None:
 
     rng = random.Random(seed)
     memory = Memory.open(path)
+    os.write(out_fd, b"R\n")  # open: from here the driver's random delay runs
     t = 0
     while True:
         t += rng.randrange(100, 5000)
@@ -42,7 +46,7 @@ def child(path: str, out_fd: int, seed: int) -> None:
             memory.save_session_state({"t": t, "settings": settings})
 
 
-def read_all(fd: int) -> str:
+def read_all(fd: int) -> bytes:
     chunks = []
     while True:
         data = os.read(fd, 65536)
@@ -50,7 +54,7 @@ def read_all(fd: int) -> str:
             break
         chunks.append(data)
     os.close(fd)
-    return b"".join(chunks).decode()
+    return b"".join(chunks)
 
 
 def main() -> int:
@@ -72,14 +76,31 @@ def main() -> int:
             finally:
                 os._exit(1)
         os.close(write_fd)
-        time.sleep(rng.uniform(0.002, 0.040))
+        head = b""
+        mode = rng.random()
+        if mode < 0.2:
+            wait_for = None  # timed from the fork: the kill may land in the open, a migration, a recovery
+        elif mode < 0.5:
+            wait_for = (b"R\n", 1)  # timed from the open: the first transactions of a session
+        else:
+            wait_for = (b"\nA", rng.randint(1, 6))  # mid-stream: after a few acknowledged actions
+        deadline = time.monotonic() + 10.0
+        while wait_for and head.count(wait_for[0]) < wait_for[1] and time.monotonic() < deadline:
+            ready, _, _ = select.select([read_fd], [], [], 0.5)
+            if ready:
+                chunk = os.read(read_fd, 65536)
+                if not chunk:
+                    break
+                head += chunk
+        time.sleep(rng.uniform(0.001, 0.030))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        lines = read_all(read_fd).split("\n")
+        lines = (head + read_all(read_fd)).decode().split("\n")
         complete = lines[:-1]  # the last piece may be a line cut short by the kill: not acknowledged
         this_round = {"A": set(), "K": set()}
         for line in complete:
-            this_round[line[0]].add(int(line[1:]))
+            if line[0] in this_round:
+                this_round[line[0]].add(int(line[1:]))
         killed_with_acks += bool(this_round["A"])
         with Memory.open(path) as m:  # recovers the killed child's session, as a restarted box would
             if m.problem:

@@ -30,9 +30,9 @@ def test_every_acknowledged_write_survives_sigkill(tmp_path):
     assert report["integrity"] == "ok"
     assert report["problems"] == []  # never a corrupt file to move aside, every round's acks there at once
     assert report["lost_actions"] == [] and report["lost_kept"] == []
-    # the test did kill writers mid-stream: most rounds acknowledged something before the kill
-    assert report["rounds_killed_after_acks"] >= ROUNDS // 2
-    assert report["acked_actions"] >= 2 * ROUNDS and report["acked_kept"] > 0
+    # the test did kill writers mid-stream (half the rounds wait for acknowledgements before the kill)
+    assert report["rounds_killed_after_acks"] >= ROUNDS // 3
+    assert report["acked_actions"] >= ROUNDS and report["acked_kept"] > 0
     # a kill between COMMIT and the acknowledgement leaves at most one unacknowledged action per round
     assert report["committed_not_acked"] <= ROUNDS
     # every killed session was recovered and folded into the taste by the next open

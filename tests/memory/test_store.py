@@ -26,7 +26,7 @@ def record(memory: Memory, n: int) -> list[int]:
 def full_file(tmp_path) -> Path:
     path = tmp_path / "state.db"
     with Memory.open(path) as m:
-        record(m, 200)
+        record(m, 60)
     return path
 
 
@@ -42,7 +42,7 @@ def test_a_new_file_is_wal_with_full_sync_at_the_current_version(tmp_path):
 def test_reopening_keeps_everything(full_file):
     with Memory.open(full_file) as m:
         assert m.problem is None
-        assert len(m.export()["actions"]) == 200
+        assert len(m.export()["actions"]) == 60
 
 
 def aside_files(directory: Path) -> list[str]:
