@@ -558,7 +558,7 @@ class Memory:
             "SELECT stream_time, settings, wall_time FROM control_points WHERE session_id = ?1 "
             "ORDER BY stream_time, wall_time", (sid,))]
         kept = [_loads(s) for (s,) in c.execute(
-            "SELECT settings FROM kept WHERE session_id = ?1 UNION ALL "
+            "SELECT settings FROM kept WHERE session_id = ?1 AND released_at IS NULL UNION ALL "
             "SELECT settings FROM suggestions WHERE session_id = ?1 AND adopted = 1", (sid,))]
         n_feedback = c.execute(f"SELECT COUNT(*) FROM actions WHERE session_id = ? AND kind IN "
                                f"({','.join('?' * len(taste_mod.FEEDBACK_KINDS))})",

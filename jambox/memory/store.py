@@ -146,6 +146,7 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
     if str(mode).lower() != "wal":
         raise StateError(f"state file {path}: SQLite refused WAL mode (got {mode!r}); is it on a network file system?")
     conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA journal_size_limit=4194304")  # after a checkpoint, keep the -wal to 4 MiB on the SD card
     conn.execute("PRAGMA foreign_keys=ON")
 
 

@@ -271,3 +271,18 @@ def test_a_full_disk_is_a_state_error_and_the_box_carries_on_when_space_returns(
         m._conn.execute("PRAGMA max_page_count = 1073741823")
         assert act(m, "softer", 2.0) == 2
         assert m._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_keep_let_go_in_the_same_session_teaches_nothing(tmp_path):
+    def session(path, let_go: bool):
+        with Memory.open(path) as m:
+            act(m, "keep", 1.0, energy=0.6)
+            m.save_kept("r", "drums", {"a": 1}, controls(energy=0.0))
+            if let_go:
+                m.let_go_kept("r")
+            act(m, "keep", 10.0, energy=0.6)
+        with Memory.open(path) as m:
+            return m.taste((4, 4), 100.0)["energy"]
+
+    assert session(tmp_path / "kept.db", False) < 0.5
+    assert session(tmp_path / "let-go.db", True) == pytest.approx(0.6)
