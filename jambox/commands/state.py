@@ -20,7 +20,7 @@ KEY_WORDS = {"dissonance": "tension", "drums_level": "drums", "keys_level": "key
 
 def add_arguments(parser) -> None:
     _state_option(parser, None)
-    sub = parser.add_subparsers(dest="state_command", metavar="ACTION")
+    sub = parser.add_subparsers(dest="state_command", metavar="{show,export,reset}")
     show = sub.add_parser("show", help="what the box remembers, in plain words (the default)")
     _state_option(show, argparse.SUPPRESS)
     export = sub.add_parser("export", help="everything in the state file as JSON")
