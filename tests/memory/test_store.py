@@ -164,3 +164,24 @@ def test_an_unreadable_file_is_moved_aside(tmp_path):
     path.chmod(0)
     with Memory.open(path) as m:
         assert m.problem and "moved it aside" in m.problem
+
+
+def test_a_file_another_process_holds_locked_is_an_error_not_corruption(tmp_path, monkeypatch):
+    import jambox.memory.store as store
+
+    path = tmp_path / "state.db"
+    with Memory.open(path) as m:
+        record(m, 3)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.2)
+    try:
+        with pytest.raises(StateError, match="locked"):
+            Memory.open(path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert aside_files(tmp_path) == []  # a healthy file is never moved aside for being busy
+    with Memory.open(path) as m:
+        assert m.problem is None and len(m.export()["actions"]) == 3
