@@ -83,6 +83,7 @@ class Notifier:
         self.sent = 0  # messages sent
         self.send_errors = 0  # sends that failed (full socket buffer, systemd gone): counted, never raised
         self.last_status: str | None = None
+        self.failure: str | None = None  # set by failed(): stays the status through the shutdown
         self._sd = None
         self._next_feed = 0.0
         if self.socket_path:
@@ -153,16 +154,18 @@ class Notifier:
         self.send(f"EXTEND_TIMEOUT_USEC={max(0, int(seconds * 1_000_000))}")
 
     def stopping(self, status: str | None = None) -> None:
-        """The box is shutting down on purpose: systemd will not count the exit as a hang."""
+        """The box is shutting down: systemd will not count the exit as a hang.
+
+        After :meth:`failed`, the failure stays the status (a "stopped" must not hide why)."""
         parts = ["STOPPING=1"]
-        if status is not None:
+        if status is not None and self.failure is None:
             self.last_status = _one_line(status)
             parts.append(f"STATUS={self.last_status}")
         self.send(*parts)
 
     def failed(self, status: str, errno: int | None = None) -> None:
         """A fatal error: the reason goes to ``systemctl status`` (and ERRNO= when there is one)."""
-        self.last_status = _one_line(status)
+        self.last_status = self.failure = _one_line(status)
         parts = [f"STATUS={self.last_status}"]
         if errno is not None:
             parts.append(f"ERRNO={int(errno)}")

@@ -59,6 +59,14 @@ def test_stopping_and_failed(systemd_socket):
                                         "STATUS=no audio device\nERRNO=19", "EXTEND_TIMEOUT_USEC=30000000"]
 
 
+def test_a_failure_stays_the_status_through_the_shutdown(systemd_socket):
+    n = Notifier()
+    n.failed("cannot start: no audio device")
+    n.stopping("stopped")
+    assert received(systemd_socket) == ["STATUS=cannot start: no audio device", "STOPPING=1"]
+    assert n.last_status == "cannot start: no audio device"
+
+
 def test_watchdog_is_fed_every_half_interval(systemd_socket, monkeypatch):
     monkeypatch.setenv("WATCHDOG_USEC", "4000000")  # 4 s
     now = [100.0]
