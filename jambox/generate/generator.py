@@ -75,6 +75,7 @@ HUMAN_TIMING = 0.04
 GHOST_DROP = 0.15  # kept patterns: chance that a ghost note (velocity < 0.35) is left out this time
 STRUM_S = 0.0015  # keys: spread of a chord's notes (a hand is never exactly together)
 VARIATIONS = ("fill", "break", "substitution")
+STRAIGHT = 0.5  # the swing the nets are conditioned on (see _step)
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,8 +316,12 @@ class Generator:
         period = step.period
         loop_steps, _ = self._loop_geometry(heard)
         loop_pos = self._loop_pos(step, heard, loop_steps)
-        bass = ctx.bass_at(step.time, period, now, heard)
-        bass_next = ctx.bass_at(step.time + period, period, now, heard)
+        # The bass is read where the player puts this step: the grid swung and moved by the feel.
+        spb = meter.steps_per_beat
+        grid_shift = ctx.swing_shift(step.step_in_beat, spb, period, heard.swing) + ctx.feel
+        next_shift = ctx.swing_shift((step.step_in_beat + 1) % spb, spb, period, heard.swing) + ctx.feel
+        bass = ctx.bass_at(step.time + grid_shift, period, now, heard)
+        bass_next = ctx.bass_at(step.time + period + next_shift, period, now, heard)
         key = ctx.key
         minor = key[1] if key else heard.key_mode == "minor"
         bass_pc_rel = None if (key is None or bass.pitch is None) else (bass.pitch - key[0]) % 12
@@ -333,10 +338,13 @@ class Generator:
         fill = 1.0 if in_var and var.kind == "fill" else 0.0
         tempo = heard.tempo_bpm or 60.0 * self.sample_rate / heard.beat_period
 
-        F.encode_drum_step(self._drum_x, meter, step.step_in_bar, tempo, heard.swing, bass.onset, bass.velocity,
+        # The nets are told the grid is straight and the swing is applied afterwards, as a warp of the
+        # grid (swing_shift): in training the offsets are measured from the straight grid, so a swung
+        # net would move off-beats by itself and the warp would swing them twice.
+        F.encode_drum_step(self._drum_x, meter, step.step_in_bar, tempo, STRAIGHT, bass.onset, bass.velocity,
                            bass.offset, bass.known, bass_next.onset, c.energy, taste["syncopation"],
                            taste["busyness"], fill, self._prev_hit, self._prev_vel, self._prev_off)
-        F.encode_harm_step(self._harm_x, meter, step.step_in_bar, tempo, heard.swing, bass.onset, bass.velocity,
+        F.encode_harm_step(self._harm_x, meter, step.step_in_bar, tempo, STRAIGHT, bass.onset, bass.velocity,
                            bass.known, bass_next.onset, bass_pc_rel, minor, dissonance, taste["keys_density"],
                            c.energy, self._prev_chord, self._prev_voicing, self._prev_keys_hit, self._prev_keys_vel)
         y = self.model.step(self._drum_x, self._harm_x)
@@ -348,7 +356,6 @@ class Generator:
         h.loop_pos[row] = loop_pos
         held = self._held
         held_pos = None if held is None else (loop_pos - self._held_rotation) % held.loop_steps
-        grid_shift = ctx.swing_shift(step, heard.swing) + ctx.feel
 
         # -- drums ---------------------------------------------------------------------------
         self._prominence *= math.exp(-1.0 / meter.bar_steps)
@@ -393,6 +400,8 @@ class Generator:
             h.velocity[row, v], h.offset[row, v], h.prob[row, v], h.u[row, v] = src
         if silent_break:
             hits[:] = 0.0
+            self._prev_vel[:] = 0.0
+            self._prev_off[:] = 0.0
         if crash_now and part_gain(c, "drums") > 0:
             for v, vel01 in ((F.CRASH, 0.85), (F.KICK, 0.85)):
                 if not hits[v]:
@@ -533,15 +542,14 @@ class _PlanContext:
         self.loop_start = heard.loop_start
 
     @staticmethod
-    def swing_shift(step: GridStep, swing: float) -> float:
-        """Samples the step moves when the player swings: the beat's time warped so the off-beat
+    def swing_shift(step_in_beat: int, steps_per_beat: int, period: float, swing: float) -> float:
+        """Samples a step moves when the player swings: the beat's time warped so the off-beat
         eighth falls at ``swing`` of the beat (16ths in between move proportionally)."""
-        spb = step.meter.steps_per_beat
-        f = step.step_in_beat / spb
+        f = step_in_beat / steps_per_beat
         if f == 0.0 or swing == 0.5:
             return 0.0
         warped = f / 0.5 * swing if f < 0.5 else swing + (f - 0.5) / 0.5 * (1.0 - swing)
-        return (warped - f) * spb * step.period
+        return (warped - f) * steps_per_beat * period
 
     def _window(self, lo: float, hi: float) -> Note | None:
         i = bisect.bisect_left(self.onsets, lo)

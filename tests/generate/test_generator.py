@@ -31,6 +31,13 @@ RIFF = ((0, 40), (3, 40), (6, 43), (8, 45), (10, 40), (12, 47), (16, 40), (19, 4
 LOOP_STEPS = 32
 
 
+def swung(step_in_beat: int, swing: float) -> float:
+    """How late a player who swings puts a 16th of the beat (the off-beat 8th at ``swing`` of the beat)."""
+    f = step_in_beat / 4
+    warped = f / 0.5 * swing if f < 0.5 else swing + (f - 0.5) / 0.5 * (1 - swing)
+    return (warped - f) * BEAT
+
+
 class Riff:
     """A bass riff as the listener reports it: notes known once heard, the grid, the loop."""
 
@@ -43,7 +50,7 @@ class Riff:
         first = int(start // (self.loop_steps * STEP)) - 1
         for k in range(max(first, 0), int(end // (self.loop_steps * STEP)) + 1):
             for s, p in self.riff:
-                t = int(round((k * self.loop_steps + s) * STEP))
+                t = int(round((k * self.loop_steps + s) * STEP + swung(s % 4, self.swing)))
                 if start <= t < end:
                     out.append(Note(t, p, 96, t + 2400, t + int(1.5 * STEP)))
         return out
@@ -148,6 +155,12 @@ def test_the_kick_follows_the_riff_predicted_one_loop_ahead(rules):
     notes = run(rules, Riff(), ControlState(), 4 * BAR, 6 * BAR)
     expected = sorted(int(round(4 * BAR + s * STEP)) for s, _ in RIFF)
     assert [n.time for n in drums(notes, 36) if n.time < 6 * BAR] == expected  # every bass onset, nothing else
+
+
+def test_a_swung_riff_is_read_on_the_swung_grid_and_answered_there(rules):
+    notes = run(rules, Riff(swing=0.62), ControlState(), 4 * BAR, 6 * BAR)
+    expected = sorted(int(round(4 * BAR + s * STEP + swung(s % 4, 0.62))) for s, _ in RIFF)
+    assert [n.time for n in drums(notes, 36) if n.time < 6 * BAR] == expected
 
 
 def test_without_a_loop_the_future_bass_is_unknown():
