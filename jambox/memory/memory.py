@@ -17,9 +17,6 @@ session a killed process left open is folded the next time the file is opened.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import json
 import logging
 import math
 import os
@@ -31,77 +28,20 @@ from pathlib import Path
 import numpy as np
 
 from jambox.errors import StateError, ValueRangeError
+from jambox.memory import report
 from jambox.memory import taste as taste_mod
+from jambox.memory.codec import dumps, loads, meter_of, plain, tempo_of
 from jambox.memory.fingerprint import SIMILAR, decode, similarities
+from jambox.memory.fold import fold_session
+from jambox.memory.owner import LIVE_SESSIONS, owner_alive, owner_tag
 from jambox.memory.paths import state_path
-from jambox.memory.schema import SCHEMA_VERSION, user_version
+from jambox.memory.schema import user_version
 from jambox.memory.store import open_in_memory, open_store
 
 log = logging.getLogger(__name__)
 
 POINT_FLUSH_S = 2.0  # buffered control changes are written at least this often (wall clock)
 POINT_BUFFER = 32  # ... or when this many are waiting
-DEFAULT_SAMPLE_RATE = 48000
-
-
-def _owner() -> str:
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            boot = f.read().strip()
-    except OSError:
-        boot = "unknown-boot"
-    return f"{boot}:{os.getpid()}"
-
-
-# (state file, session id) of the sessions Memory objects in this process are recording now.
-_LIVE_SESSIONS: set[tuple[str, int]] = set()
-
-
-def _owner_alive(owner: str | None, session_key: tuple[str, int]) -> bool:
-    """Whether the process that recorded a session may still be recording it."""
-    if not owner or ":" not in owner:
-        return False
-    boot, _, pid = owner.rpartition(":")
-    if boot != _owner().rpartition(":")[0]:
-        return False  # recorded before the last reboot (or the plug was pulled)
-    try:
-        pid_i = int(pid)
-    except ValueError:
-        return False
-    if pid_i == os.getpid():
-        return session_key in _LIVE_SESSIONS  # another Memory in this process may be recording it
-    try:
-        os.kill(pid_i, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _plain(value):
-    """``value`` as JSON-able data: dataclasses (ControlState), enums, tuples are turned into plain types."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return value.tolist()
-    return str(value)
-
-
-def _dumps(value) -> str:
-    return json.dumps(_plain(value if value is not None else {}), separators=(",", ":"), sort_keys=True)
-
-
-def _loads(text: str | None):
-    return json.loads(text) if text else {}
 
 
 class Memory:
@@ -167,7 +107,7 @@ class Memory:
             log.error("closing the state file: %s", e)
         finally:
             if self._session is not None:
-                _LIVE_SESSIONS.discard(self._live_key(self._session))
+                LIVE_SESSIONS.discard(self._live_key(self._session))
             self._closed = True
             self._conn.close()
 
@@ -180,17 +120,18 @@ class Memory:
         """Begin a session record (ending any current one). ``info`` may carry meter, tempo_bpm, sample_rate."""
         if self._session is not None:
             self.end_session()
-        self._session_info = _plain(dict(info or {}))
+        self._session_info = plain(dict(info or {}))
         if self._heard_context is not None:
             self._note_heard_context()
             self._info_dirty = False  # written with the row itself
         with self._tx():
             cur = self._conn.execute("INSERT INTO sessions (started_at, info, owner) VALUES (?, ?, ?)",
-                                     (time.time(), _dumps(self._session_info), _owner()))
+                                     (time.time(), dumps(self._session_info), owner_tag()))
         self._session = int(cur.lastrowid)
-        _LIVE_SESSIONS.add(self._live_key(self._session))
+        LIVE_SESSIONS.add(self._live_key(self._session))
         self._riffs_this_session = set()
         self._last_point = None
+        self._last_stream_time = None  # each session's stream starts again at sample 0
         return self._session
 
     def end_session(self, stream_time: int | None = None) -> None:
@@ -204,8 +145,8 @@ class Memory:
             self._flush_pending()
             self._conn.execute("UPDATE sessions SET ended_at = ?, last_stream_time = ? WHERE id = ?",
                                (time.time(), self._last_stream_time, sid))
-            self._fold_session(sid)
-        _LIVE_SESSIONS.discard(self._live_key(sid))
+            fold_session(self._conn, sid)
+        LIVE_SESSIONS.discard(self._live_key(sid))
         self._session = None
 
     def _live_key(self, sid: int) -> tuple[str, int]:
@@ -238,7 +179,7 @@ class Memory:
         stream_time = int(stream_time)
         self._seen(stream_time)
         now = time.time()
-        settings_json = _dumps(settings)
+        settings_json = dumps(settings)
         with self._tx():
             self._flush_pending()
             cur = self._conn.execute(
@@ -262,7 +203,7 @@ class Memory:
             self._flush_pending()
             cur = self._conn.execute(
                 "INSERT INTO kept (session_id, wall_time, riff, part, pattern, settings) VALUES (?, ?, ?, ?, ?, ?)",
-                (sid, now, riff, part, _dumps(pattern), _dumps(settings)))
+                (sid, now, riff, part, dumps(pattern), dumps(settings)))
             if riff:
                 self._touch_riff(riff, now)
         return int(cur.lastrowid)
@@ -275,7 +216,7 @@ class Memory:
             self._flush_pending()
             cur = self._conn.execute(
                 "INSERT INTO suggestions (session_id, wall_time, riff, kind, adopted, settings) VALUES (?, ?, ?, ?, ?, ?)",
-                (sid, now, riff, str(kind), 1 if adopted else 0, _dumps(settings)))
+                (sid, now, riff, str(kind), 1 if adopted else 0, dumps(settings)))
             if riff:
                 self._touch_riff(riff, now)
         return int(cur.lastrowid)
@@ -294,7 +235,7 @@ class Memory:
             self._ensure_session()
         stream_time = int(stream_time)
         self._seen(stream_time)
-        text = _dumps(settings)
+        text = dumps(settings)
         if text == self._last_point:
             return
         self._last_point = text
@@ -329,7 +270,7 @@ class Memory:
         if self._session is not None:
             c.execute("UPDATE sessions SET last_stream_time = ? WHERE id = ?", (self._last_stream_time, self._session))
             if self._info_dirty:
-                c.execute("UPDATE sessions SET info = ? WHERE id = ?", (_dumps(self._session_info), self._session))
+                c.execute("UPDATE sessions SET info = ? WHERE id = ?", (dumps(self._session_info), self._session))
         self._info_dirty = False
         if self._pending_state is not None:
             c.execute("INSERT INTO session_state (id, session_id, saved_at, state) VALUES (1, ?, ?, ?) "
@@ -356,7 +297,7 @@ class Memory:
         last ``POINT_FLUSH_S``, else with the next commit or :meth:`flush` (so calling this on every
         change, even many a second, costs at most one commit per ``POINT_FLUSH_S``).
         """
-        text = _dumps(state)
+        text = dumps(state)
         if text == (self._pending_state if self._pending_state is not None else self._saved_state):
             return
         self._pending_state = text
@@ -365,9 +306,9 @@ class Memory:
     def load_session_state(self) -> dict | None:
         """The latest saved session state, or None if none was ever saved."""
         if self._pending_state is not None:
-            return _loads(self._pending_state)
+            return loads(self._pending_state)
         row = self._query("SELECT state FROM session_state WHERE id = 1").fetchone()
-        return _loads(row[0]) if row else None
+        return loads(row[0]) if row else None
 
     # -- reading ----------------------------------------------------------------------------------
     def recall(self, riff: str) -> dict | None:
@@ -395,7 +336,7 @@ class Memory:
             "SELECT id, part, pattern, settings, wall_time FROM kept WHERE riff = ? AND released_at IS NULL "
             "AND id IN (SELECT MAX(id) FROM kept WHERE riff = ? AND released_at IS NULL GROUP BY part) ORDER BY part",
             (riff, riff)).fetchall()
-        return {part: {"pattern": _loads(pattern), "settings": _loads(settings), "kept_at": wall, "id": kid}
+        return {part: {"pattern": loads(pattern), "settings": loads(settings), "kept_at": wall, "id": kid}
                 for kid, part, pattern, settings, wall in rows}
 
     def _most_similar_kept(self, riff: str) -> tuple[str, float] | None:
@@ -420,82 +361,27 @@ class Memory:
         ``heard_tempo_bpm`` in its info), so the session teaches the right bucket even when the
         settings it records do not say.
         """
-        context = (_meter(meter), _tempo(tempo_bpm))
+        context = (meter_of(meter), tempo_of(tempo_bpm))
         if context != (None, None) and context != self._heard_context:
             self._heard_context = context
             if self._session is not None:
                 self._note_heard_context()
         return taste_mod.blend(self._profiles(), meter, tempo_bpm)
 
-    def _profiles(self) -> dict[str, dict]:
-        return {b: _loads(p) for b, p in self._query("SELECT bucket, profile FROM taste")}
-
     def suggestion_rates(self) -> dict[str, dict]:
         """Per suggestion kind: how often offered and the share adopted (what the player keeps, lets go)."""
-        rows = self._query("SELECT kind, COUNT(*), SUM(adopted) FROM suggestions GROUP BY kind ORDER BY kind")
-        return {k: {"offered": n, "adopted": int(a or 0), "rate": round((a or 0) / n, 3)} for k, n, a in rows}
+        return report.suggestion_rates(self._query)
 
     def overview(self) -> dict:
         """Counts and highlights for ``jambox state show`` (cheap aggregate queries, not the whole history)."""
-        q = self._query
-        kinds = q("SELECT kind, COUNT(*) FROM actions GROUP BY kind ORDER BY COUNT(*) DESC, kind").fetchall()
-        kept = q("SELECT part, COUNT(*), MAX(wall_time) FROM kept WHERE released_at IS NULL GROUP BY part "
-                 "ORDER BY part").fetchall()
-        first, last = q("SELECT MIN(started_at), MAX(started_at) FROM sessions").fetchone()
-        return {
-            "path": str(self.path) if self.path else None,
-            "problem": self.problem,
-            "schema_version": user_version(self._conn),
-            "sessions": q("SELECT COUNT(*) FROM sessions").fetchone()[0],
-            "first_session": first,
-            "last_session": last,
-            "actions": sum(n for _, n in kinds),
-            "actions_by_kind": dict(kinds),
-            "knobs": dict(q("SELECT control, COUNT(*) FROM actions WHERE kind = 'set' AND control IS NOT NULL "
-                            "GROUP BY control ORDER BY COUNT(*) DESC, control").fetchall()),
-            "kept_by_part": {p: {"count": n, "latest": w} for p, n, w in kept},
-            "kept_riffs": q("SELECT COUNT(DISTINCT riff) FROM kept WHERE released_at IS NULL").fetchone()[0],
-            "riffs_heard": q("SELECT COUNT(*) FROM riffs").fetchone()[0],
-            "suggestions": self.suggestion_rates(),
-            "taste": {b: {"taste": taste_mod.blend({b: p}, *_bucket_query(b)), "sessions": n}
-                      for b, p, n in ((b, _loads(p), n) for b, p, n in
-                                      q("SELECT bucket, profile, sessions FROM taste ORDER BY bucket"))},
-            "session_state_saved": q("SELECT saved_at FROM session_state WHERE id = 1").fetchone() is not None,
-        }
+        return report.overview(self._query, self.path, self.problem)
 
     def export(self) -> dict:
         """Everything in the file as plain data (``jambox state export``)."""
-        def rows(sql: str, json_cols: tuple[str, ...] = ()) -> list[dict]:
-            cur = self._query(sql)
-            names = [d[0] for d in cur.description]
-            out = []
-            for r in cur.fetchall():
-                item = dict(zip(names, r))
-                for c in json_cols:
-                    item[c] = _loads(item[c])
-                out.append(item)
-            return out
+        return report.export(self._query, self.path, self.problem)
 
-        state = self._query("SELECT session_id, saved_at, state FROM session_state WHERE id = 1").fetchone()
-        return {
-            "format": "jambox-state",
-            "schema_version": user_version(self._conn),
-            "path": str(self.path) if self.path else None,
-            "problem": self.problem,
-            "exported_at": time.time(),
-            "sessions": rows("SELECT id, started_at, ended_at, info, last_stream_time, folded FROM sessions ORDER BY id",
-                             ("info",)),
-            "actions": rows("SELECT id, session_id, wall_time, stream_time, kind, source, control, value, effect, "
-                            "settings, riff FROM actions ORDER BY id", ("settings",)),
-            "kept": rows("SELECT id, session_id, wall_time, riff, part, pattern, settings, released_at FROM kept "
-                         "ORDER BY id", ("pattern", "settings")),
-            "suggestions": rows("SELECT id, session_id, wall_time, riff, kind, adopted, settings FROM suggestions "
-                                "ORDER BY id", ("settings",)),
-            "riffs": rows("SELECT fingerprint, first_heard, last_heard, times_heard FROM riffs ORDER BY first_heard"),
-            "taste": rows("SELECT bucket, profile, sessions, updated_at FROM taste ORDER BY bucket", ("profile",)),
-            "session_state": None if state is None else {"session_id": state[0], "saved_at": state[1],
-                                                         "state": _loads(state[2])},
-        }
+    def _profiles(self) -> dict[str, dict]:
+        return {b: loads(p) for b, p in self._query("SELECT bucket, profile FROM taste")}
 
     # -- housekeeping -----------------------------------------------------------------------------
     def backup(self, target: str | os.PathLike) -> Path:
@@ -517,7 +403,7 @@ class Memory:
         from jambox.memory.schema import tables_at
 
         if self._session is not None:
-            _LIVE_SESSIONS.discard(self._live_key(self._session))
+            LIVE_SESSIONS.discard(self._live_key(self._session))
             self._session = None
         self._pending_points.clear()
         with self._tx():
@@ -535,47 +421,15 @@ class Memory:
     def _fold_abandoned_sessions(self) -> None:
         rows = self._query("SELECT id, owner FROM sessions WHERE folded = 0 AND ended_at IS NULL").fetchall()
         for sid, owner in rows:
-            if _owner_alive(owner, self._live_key(sid)):
+            if owner_alive(owner, self._live_key(sid)):
                 continue
             with self._tx():
                 self._conn.execute("UPDATE sessions SET ended_at = (SELECT MAX(wall_time) FROM ("
                                    "SELECT wall_time FROM actions WHERE session_id = ?1 UNION ALL "
                                    "SELECT wall_time FROM control_points WHERE session_id = ?1 UNION ALL "
                                    "SELECT started_at FROM sessions WHERE id = ?1)) WHERE id = ?1", (sid,))
-                self._fold_session(sid)
+                fold_session(self._conn, sid)
             log.info("folded session %d, which a stopped process had left open, into the taste", sid)
-
-    def _fold_session(self, sid: int) -> None:
-        """Fold session ``sid`` into the taste profile (inside the caller's transaction); marks it folded."""
-        c = self._conn
-        info_text, last_t, folded = c.execute("SELECT info, last_stream_time, folded FROM sessions WHERE id = ?",
-                                              (sid,)).fetchone()
-        if folded:
-            return
-        info = _loads(info_text)
-        points = [(t, _loads(s), w) for t, s, w in c.execute(
-            "SELECT stream_time, settings, wall_time FROM actions WHERE session_id = ?1 UNION ALL "
-            "SELECT stream_time, settings, wall_time FROM control_points WHERE session_id = ?1 "
-            "ORDER BY stream_time, wall_time", (sid,))]
-        kept = [_loads(s) for (s,) in c.execute(
-            "SELECT settings FROM kept WHERE session_id = ?1 AND released_at IS NULL UNION ALL "
-            "SELECT settings FROM suggestions WHERE session_id = ?1 AND adopted = 1", (sid,))]
-        n_feedback = c.execute(f"SELECT COUNT(*) FROM actions WHERE session_id = ? AND kind IN "
-                               f"({','.join('?' * len(taste_mod.FEEDBACK_KINDS))})",
-                               (sid, *taste_mod.FEEDBACK_KINDS)).fetchone()[0]
-        meter, tempo = _context(info, [s for _, s, _ in points] + kept)
-        values, in_force = taste_mod.settled_values([(t, s) for t, s, _ in points], last_t, kept)
-        sample_rate = float(info.get("sample_rate") or DEFAULT_SAMPLE_RATE)
-        weight = taste_mod.session_weight(in_force / sample_rate, n_feedback, len(kept))
-        if values and weight > 0:
-            now = time.time()
-            for b in taste_mod.fold_buckets(meter, tempo):
-                row = c.execute("SELECT profile FROM taste WHERE bucket = ?", (b,)).fetchone()
-                profile = taste_mod.fold(_loads(row[0]) if row else {}, values, weight)
-                c.execute("INSERT INTO taste (bucket, profile, sessions, updated_at) VALUES (?, ?, 1, ?) "
-                          "ON CONFLICT(bucket) DO UPDATE SET profile = excluded.profile, sessions = sessions + 1, "
-                          "updated_at = excluded.updated_at", (b, _dumps(profile), now))
-        c.execute("UPDATE sessions SET folded = 1 WHERE id = ?", (sid,))
 
     # -- plumbing ---------------------------------------------------------------------------------
     @contextmanager
@@ -618,36 +472,3 @@ class Memory:
         self.problem = str(err)
         log.error("%s", err)
         return err
-
-
-def _context(info: dict, settings_list: list[dict]) -> tuple[tuple[int, int] | None, float | None]:
-    """The session's meter and tempo: the latest any settings dict carried, else the session info's."""
-    meter = _meter(info.get("meter")) or _meter(info.get("heard_meter"))
-    tempo = _tempo(info.get("tempo_bpm")) or _tempo(info.get("heard_tempo_bpm"))
-    for s in settings_list:
-        meter = _meter(s.get("meter")) or meter
-        tempo = _tempo(s.get("tempo_bpm")) or tempo
-    return meter, tempo
-
-
-def _meter(value) -> tuple[int, int] | None:
-    try:
-        num, den = value
-        return int(num), int(den)
-    except (TypeError, ValueError):
-        return None
-
-
-def _tempo(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
-
-
-def _bucket_query(name: str) -> tuple[tuple[int, int] | None, float | None]:
-    """A (meter, tempo) that falls in bucket ``name``, to show that bucket's own taste."""
-    m, _, t = name.partition("@")
-    meter = tuple(int(x) for x in m.split("/")) if m != taste_mod.ANY else None
-    tempo = None
-    for lo, hi, label in taste_mod.TEMPO_RANGES:
-        if label == t:
-            tempo = lo + 1.0 if hi == float("inf") else (lo + hi) / 2
-    return meter, tempo

@@ -286,3 +286,13 @@ def test_a_keep_let_go_in_the_same_session_teaches_nothing(tmp_path):
 
     assert session(tmp_path / "kept.db", False) < 0.5
     assert session(tmp_path / "let-go.db", True) == pytest.approx(0.6)
+
+
+def test_each_session_keeps_its_own_stream_time(path):
+    with Memory.open(path) as m:  # jambox run: audio sessions one after another on one Memory
+        act(m, "keep", 100.0)
+        m.end_session()
+        act(m, "keep", 5.0)
+        m.end_session(20 * SR)
+        sessions = m.export()["sessions"]
+    assert [s["last_stream_time"] for s in sessions] == [100 * SR, 20 * SR]
