@@ -38,6 +38,7 @@ def accompany(config, bass: np.ndarray, *, actions: list[Action] = (), state_pat
         model = load_model(config.generator.model or None, backend=config.generator.backend)
     memory = Memory.open(state_path if state_path is not None else (config.memory.state_file or None))
     try:
+        memory.start_session({"source": "accompany", "sample_rate": config.audio.sample_rate, "seed": seed})
         chain = Chain(config, model=model, memory=memory, seed=seed)
         try:
             result = run_offline(chain, bass, list(actions), dry_level=config.audio.dry_level)
@@ -55,6 +56,7 @@ def accompany(config, bass: np.ndarray, *, actions: list[Action] = (), state_pat
                            chain.heard.tempo_bpm or 120.0, chain.heard.meter)
                 summary["midi"] = str(out_midi)
         finally:
+            memory.end_session(chain.now)
             chain.close()
     finally:
         memory.close()
