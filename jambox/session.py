@@ -86,6 +86,7 @@ class Session:
         self._decided_boundary: int | None = None  # the phrase end a suggestion was last decided for
         self._offered_boundary: int | None = None  # the phrase end of the latest suggestion offered
         self._riff_id: tuple | None = None
+        self._riff_start: int | None = None
         self._riff: str | None = None
         self._riff_checked = False
         self._taste_context: tuple | None = None
@@ -346,7 +347,14 @@ class Session:
         """A new riff lets the kept pattern go; once its loop is heard, a pattern kept for it before
         is recalled."""
         ident = self._riff_identity(heard)
-        if ident != self._riff_id:
+        if ident is None:
+            return  # no loop heard (yet, or for a moment): nothing changes
+        start = heard.section_start if heard.section_start is not None else heard.loop_start
+        # The listener re-places its old beats as its tempo estimate settles, so the section start
+        # drifts a little from hop to hop; a new riff moves it by bars at once.
+        moved = self._riff_start is not None and abs(start - self._riff_start) > self._bar_samples(heard) / 2
+        self._riff_start = start
+        if ident != self._riff_id or moved:
             if self._riff_id is not None:
                 if self._suggestion is not None:
                     events.append(self._drop_suggestion(heard))
@@ -356,7 +364,7 @@ class Session:
             self._riff_id = ident
             self._riff = None
             self._riff_checked = False
-        if self._riff_checked or ident is None:
+        if self._riff_checked:
             return
         loop_len = self._loop_samples(heard)
         if loop_len is None or now < heard.loop_start + loop_len:
@@ -387,9 +395,7 @@ class Session:
     def _riff_identity(self, heard: Heard) -> tuple | None:
         if heard.loop_bars is None or heard.loop_start is None or heard.beat_period is None:
             return None
-        start = heard.section_start if heard.section_start is not None else heard.loop_start
-        beat = heard.beat_period
-        return (int(round(start / beat)), heard.loop_bars, tuple(heard.meter))
+        return (heard.loop_bars, tuple(heard.meter))
 
     def _run_suggestions(self, now: int, heard: Heard, events: list[str]) -> None:
         s = self._suggestion

@@ -253,6 +253,16 @@ def test_a_new_riff_lets_the_kept_pattern_go(config, model):
     assert not j.generator.holding
 
 
+def test_the_listener_re_placing_the_section_start_a_little_is_not_a_new_riff(config, model):
+    j = jam(config, model, surprise=0.0).until(8 * BAR)
+    j.session.apply(Action.make("keep"), j.now, j.heard())
+    for bar in range(9, 17):  # its tempo estimate settles: the start moves 3000 samples a bar, a quarter bar in all
+        j.section_start -= 3000
+        j.until(bar * BAR)
+    assert j.generator.holding
+    assert not [e for _, e in j.events if e.startswith("new riff")]
+
+
 def test_a_failing_state_file_does_not_stop_the_music(config, model, tmp_path):
     memory = Memory.open(tmp_path / "state.db")
     j = jam(config, model, memory=memory).until(2 * BAR)
