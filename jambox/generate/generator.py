@@ -249,6 +249,13 @@ class Generator:
         return {v: float(self._prominence[i]) for i, v in enumerate(PROMINENCE_VOICES)}
 
     @staticmethod
+    def step_samples(heard: Heard) -> float | None:
+        """Samples per generator step on the heard grid (a 16th: beat/4 in x/4, beat/2 in x/8)."""
+        from jambox.generate.grid import step_period
+
+        return step_period(heard)
+
+    @staticmethod
     def grid_meter(heard: Heard) -> tuple[int, int]:
         from jambox.generate.grid import heard_meter
 
