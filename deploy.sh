@@ -15,8 +15,9 @@
 #
 # Options:
 #   --hat NAME          the audio HAT: hifiberry-dacplusadc, pisound or codeczero (firmware/README.md)
-#   --root DIR          install under DIR instead of / (also JAMBOX_ROOT): for tests and containers; the
-#                       venv's paths then point into DIR, so it is not for building an SD card image
+#   --root DIR          install under DIR instead of / (also JAMBOX_ROOT; on the box in remote mode): for
+#                       tests and containers; the venv's paths then point into DIR, so it is not for
+#                       building an SD card image
 #   --no-apt            do not install apt packages
 #   --no-user           do not create the jambox user and groups
 #   --no-systemctl      do not enable or restart the service (containers); readiness by --ready-cmd
@@ -83,7 +84,7 @@ parse_args() {
     while [ $# -gt 0 ]; do
         case "$1" in
             --local) MODE=local ;;
-            --root) need_value "$@"; ROOT=$2; shift ;;
+            --root) need_value "$@"; ROOT=$2; PASS+=(--root "$2"); shift ;;
             --hat) need_value "$@"; HAT=$2; PASS+=(--hat "$2"); shift ;;
             --no-apt) APT=0; PASS+=(--no-apt) ;;
             --no-user) MAKE_USER=0; PASS+=(--no-user) ;;
@@ -343,7 +344,8 @@ ready() {
     fi
     say "checking the installed release: $cmd"
     [ "$DRY_RUN" = 0 ] || return 0
-    JAMBOX_CURRENT="$opt/current" JAMBOX_CONFIG="$etc/jambox.toml" PYTHONDONTWRITEBYTECODE=1 \
+    # The release's own models, as the service finds them: not a JAMBOX_MODELS of the shell deploying it.
+    env -u JAMBOX_MODELS JAMBOX_CURRENT="$opt/current" JAMBOX_CONFIG="$etc/jambox.toml" PYTHONDONTWRITEBYTECODE=1 \
         timeout "$READY_TIMEOUT" bash -c "$cmd"
 }
 

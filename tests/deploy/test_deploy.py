@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -145,8 +146,9 @@ def test_the_installed_unit_verifies_against_the_installed_release(first, tmp_pa
 def test_the_installed_release_really_runs_its_checks(first):
     root, _ = first
     jambox = root / "opt/jambox/current/venv/bin/jambox"
+    env = {k: v for k, v in os.environ.items() if k != "JAMBOX_MODELS"}  # as the service: no override
     r = subprocess.run([str(jambox), "--config", str(root / "etc/jambox/jambox.toml"), "doctor", "--only", "model",
-                        "--only", "config"], capture_output=True, text=True)
+                        "--only", "config"], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stdout
     assert str(root / "opt/jambox") in r.stdout  # the model found in the release, not the checkout
 
@@ -200,3 +202,30 @@ def test_redeploy_is_idempotent_keeps_a_changed_config_and_rolls_back_a_bad_rele
     assert os.readlink(root / "opt/jambox/current") == first_release
     assert unit.read_text() == unit_before and config.read_text() == mine  # ... and is gone again
     assert snapshot(root / "etc") == before
+
+
+@pytest.mark.slow
+def test_remote_mode_ships_the_bundle_and_runs_on_the_box(tmp_path, models, checkout):
+    """`./deploy.sh pi@host` end to end, with ssh and sudo that run their command here (the box is this machine)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "ssh.log"
+    (bin_dir / "ssh").write_text('#!/usr/bin/env bash\nwhile [ "${1#-}" != "$1" ]; do shift; done\n'
+                                 'host=$1; shift\nprintf "%s %s\\n" "$host" "$*" >>"$FAKE_SSH_LOG"\nexec bash -c "$*"\n')
+    (bin_dir / "sudo").write_text('#!/usr/bin/env bash\nexec "$@"\n')
+    for f in bin_dir.iterdir():
+        f.chmod(0o755)
+    root = tmp_path / "box"
+    root.mkdir()
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_SSH_LOG=str(log))
+    r = subprocess.run(["bash", str(checkout / "deploy.sh"), "--root", str(root), "--site-packages", SITE,
+                        "--python", BASE_PYTHON, "--models", str(models), "pi@jambox.local"],
+                       capture_output=True, text=True, timeout=300, cwd=checkout, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    calls = log.read_text().splitlines()
+    assert len(calls) == 3 and all(c.startswith("pi@jambox.local ") for c in calls)  # mkdir, copy, install
+    remote = re.search(r"(/tmp/jambox-deploy\.\d+)", calls[0]).group(1)
+    assert (root / "opt/jambox/current/venv/bin/jambox").is_file()
+    assert (root / "opt/jambox/current/venv/share/jambox/models/jambox-int8.onnx").is_file()
+    assert "ready: release" in r.stdout
+    assert not Path(remote).exists()  # the bundle is removed from the box afterwards
