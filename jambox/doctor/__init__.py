@@ -73,7 +73,7 @@ class Context:
 
 def checks() -> dict:
     """The checks in the order they run: name -> function(Context) -> Check."""
-    from jambox.doctor import audio, files, gpio, hat
+    from jambox.doctor import audio, files, gpio, hat, service
 
     return {
         "config": files.check_config,
@@ -86,6 +86,7 @@ def checks() -> dict:
         "gpio": gpio.check_gpio,
         "spi": gpio.check_spi,
         "state": files.check_state,
+        "service": service.check_service,
     }
 
 
