@@ -31,6 +31,7 @@ class ReadyResult:
     ready_s: float | None = None  # seconds from start to READY=1
     status: str | None = None  # the last STATUS= line
     messages: list[str] = field(default_factory=list)  # every datagram, in order
+    message_s: list[float] = field(default_factory=list)  # when each arrived, seconds from the start
     watchdog_pings: int = 0  # WATCHDOG=1 received (while held after READY)
     exit_code: int | None = None  # the child's exit status (None if we stopped it)
     stopped_by_us: bool = False
@@ -88,6 +89,7 @@ def wait_for_ready(cmd: list[str], *, timeout: float = 60.0, hold: float = 0.0, 
                 except socket.timeout:
                     continue
                 result.messages.append(data)
+                result.message_s.append(time.monotonic() - t0)
                 f = _fields(data)
                 if "STATUS" in f:
                     result.status = f["STATUS"]

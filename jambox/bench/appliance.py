@@ -4,7 +4,8 @@
 sd_notify socket, ``WATCHDOG_USEC`` set) against a private JACK server on the dummy backend, so the
 whole start-up is real: imports, the model loaded, the memory opened, the stream opened and running.
 Measured: seconds from exec to READY=1 (what ``TimeoutStartSec=`` must cover; on a Pi expect several
-times this machine's figure), watchdog pings per second while it plays (the logic thread feeds it),
+times this machine's figure) and to the first STATUS (Python and the imports; the rest is the model,
+the memory, the soundfont and the stream), watchdog pings per second while it plays (the logic thread feeds it),
 seconds from SIGTERM to exit (what ``TimeoutStopSec=`` must cover), and whether it said STOPPING=1.
 Also the time ``jambox doctor`` takes, since deploy.sh runs it.
 """
@@ -31,7 +32,7 @@ def start_to_ready(repeats: int, hold_s: float) -> dict:
     from jambox.appliance.ready import wait_for_ready
     from jambox.audio.jackd import JackServer
 
-    times, pings, stops, stopping, exits = [], [], [], [], []
+    times, first, pings, stops, stopping, exits = [], [], [], [], [], []
     with tempfile.TemporaryDirectory(prefix="jambox-bench-appliance-") as d:
         tmp = Path(d)
         cfg = _run_config(tmp)
@@ -44,6 +45,7 @@ def start_to_ready(repeats: int, hold_s: float) -> dict:
                     tail = " | ".join(r.output_tail.strip().splitlines()[-3:])
                     return {"error": f"jambox run did not become ready (exit {r.exit_code}): {tail}"}
                 times.append(r.ready_s)
+                first.append(r.message_s[0])  # the first STATUS: the interpreter and imports are done
                 pings.append(r.watchdog_pings / hold_s if hold_s > 0 else 0.0)
                 stops.append(r.stop_s)
                 stopping.append(r.stopping_sent)
@@ -52,6 +54,7 @@ def start_to_ready(repeats: int, hold_s: float) -> dict:
         "start_to_ready_s_median": round(statistics.median(times), 2),
         "start_to_ready_s_max": round(max(times), 2),
         "start_to_ready_runs": repeats,
+        "start_to_first_status_s_median": round(statistics.median(first), 2),
         "watchdog_pings_per_s": round(statistics.median(pings), 2),
         "watchdog_interval_s": WATCHDOG_USEC / 1e6,
         "sigterm_to_exit_s_max": round(max(stops), 2),
