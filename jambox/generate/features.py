@@ -236,9 +236,9 @@ TENSION_TABLE = np.array(
     [[[_tension(c, bool(m), None if b == 12 else b) for b in range(13)] for m in range(2)] for c in range(N_CHORDS)],
     dtype=np.float32,
 )
-# Bar dissonance = mean step tension / DISSONANCE_SCALE, clipped to 1: POP909's bars rarely average
-# above 0.5, so the knob's full range asks for the tensest bars the data holds.
-DISSONANCE_SCALE = 0.5
+# Bar dissonance = mean step tension / DISSONANCE_SCALE, clipped to 1: half of POP909's bars have
+# tension 0 and only one in twenty averages above 0.3, so the knob's top asks for the tensest bars.
+DISSONANCE_SCALE = 0.3
 
 
 def classify_voicing(pitches, root_pc: int, quality: int) -> int:
