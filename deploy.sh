@@ -15,15 +15,17 @@
 #
 # Options:
 #   --hat NAME          the audio HAT: hifiberry-dacplusadc, pisound or codeczero (firmware/README.md)
-#   --root DIR          install under DIR instead of / (also JAMBOX_ROOT; on the box in remote mode): for
-#                       tests and containers; the venv's paths then point into DIR, so it is not for
-#                       building an SD card image
+#   --root DIR          install under DIR instead of / (also JAMBOX_ROOT; on the box in remote mode), with
+#                       no apt, no user and no systemctl: for tests and containers; the venv's paths then
+#                       point into DIR, so it is not for building an SD card image
 #   --no-apt            do not install apt packages
 #   --no-user           do not create the jambox user and groups
 #   --no-systemctl      do not enable or restart the service (containers); readiness by --ready-cmd
 #   --ready-cmd CMD     the readiness check without systemctl (run by bash; $JAMBOX_CURRENT is the
 #                       release, $JAMBOX_CONFIG the config); default: the installed `jambox doctor`
-#                       on the config, model and soundfont
+#                       on the config, model and soundfont. The real start, as systemd would see it:
+#                       '"$JAMBOX_CURRENT/venv/bin/python" -m jambox.appliance.ready -- \
+#                        "$JAMBOX_CURRENT/venv/bin/jambox" --config "$JAMBOX_CONFIG" run --duration 5'
 #   --ready-timeout S   seconds to wait for READY (default 120, the unit's TimeoutStartSec)
 #   --models DIR        the models to ship (default: models/ in this checkout)
 #   --python PY         the Python that makes the venv on the target (default: python3)
@@ -59,7 +61,9 @@ BUNDLE=""
 PASS=()  # options handed on to the box in remote mode
 
 HATS="hifiberry-dacplusadc pisound codeczero"
-APT_PACKAGES=(python3 python3-venv libfluidsynth3 fluid-soundfont-gm libportaudio2 libsndfile1 alsa-utils)
+# What jambox needs at run time, plus a compiler for the dependencies without wheels for the Pi (aubio).
+APT_PACKAGES=(python3 python3-venv python3-dev build-essential libfluidsynth3 fluid-soundfont-gm libportaudio2
+              libsndfile1 alsa-utils)
 
 say() { printf '%s: %s\n' "$PROG" "$*"; }
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
@@ -352,6 +356,10 @@ ready() {
 rollback() {
     local opt=$1 reason=$2
     say "the new release is not ready ($reason): rolling back"
+    if [ "$SYSTEMCTL" = 1 ] && [ "$ROOT" = "" ] && [ ! -s "$TXN/previous" ]; then
+        # A first install that never got ready: nothing to go back to, so do not leave it enabled.
+        systemctl disable --now jambox.service || true
+    fi
     restore_backups
     if [ "$SYSTEMCTL" = 1 ] && [ "$ROOT" = "" ]; then
         systemctl daemon-reload || true

@@ -229,3 +229,25 @@ def test_remote_mode_ships_the_bundle_and_runs_on_the_box(tmp_path, models, chec
     assert (root / "opt/jambox/current/venv/share/jambox/models/jambox-int8.onnx").is_file()
     assert "ready: release" in r.stdout
     assert not Path(remote).exists()  # the bundle is removed from the box afterwards
+
+
+@pytest.mark.slow
+def test_readiness_by_the_notify_protocol_starts_the_installed_release_for_real(tmp_path, models, checkout):
+    """The installed `jambox run` started as systemd would start it (jambox.appliance.ready), on JACK's dummy
+    backend: deploy.sh succeeds only because the installed release sent READY=1."""
+    if shutil.which("jackd") is None:
+        pytest.fail("jackd is missing (apt install jackd2)")
+    from jambox.audio.jackd import JackServer
+
+    root = tmp_path / "box"
+    root.mkdir()
+    ready = ('"$JAMBOX_CURRENT/venv/bin/python" -m jambox.appliance.ready --timeout 90 -- '
+             '"$JAMBOX_CURRENT/venv/bin/jambox" --config "$JAMBOX_CONFIG" run --device jack --duration 30 '
+             f'--state {tmp_path / "state.db"}')
+    with JackServer(48000, 128, log_path=tmp_path / "jackd.log") as server:
+        cmd = ["bash", str(checkout / "deploy.sh"), "--local", "--root", str(root), "--site-packages", SITE,
+               "--python", BASE_PYTHON, "--models", str(models), "--ready-cmd", ready]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=checkout, env=server.env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ready after " in r.stdout and "listening on" in r.stdout  # the installed run's own READY status
+    assert "ready: release" in r.stdout
