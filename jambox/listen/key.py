@@ -12,7 +12,7 @@ MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.
 MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 DECAY = 0.995  # per note: old notes fade, so a new riff in a new key takes over within a few bars
 MIN_WEIGHT = 4.0
-FIRST_NOTE_BONUS = 0.15  # correlation units for the key whose tonic the riff began on  # no key before this much evidence
+FIRST_NOTE_BONUS = 0.3  # correlation units for the key whose tonic the riff began on  # no key before this much evidence
 
 
 def _profiles() -> np.ndarray:
@@ -40,10 +40,19 @@ class KeyTracker:
         """The first note after a silence: a riff usually starts on its tonic."""
         self._first_pc = pitch % 12
 
+    def revise(self, old: int, new: int, weight: float) -> None:
+        """A note's pitch was corrected: move its weight."""
+        self.weights[old % 12] = max(0.0, self.weights[old % 12] - weight)
+        self.weights[new % 12] += weight
+        self._decide()
+
     def add(self, pitch: int, weight: float) -> None:
         self.weights *= DECAY
         self.total = self.total * DECAY + weight
         self.weights[pitch % 12] += weight
+        self._decide()
+
+    def _decide(self) -> None:
         if self.total < MIN_WEIGHT:
             return
         w = self.weights

@@ -24,6 +24,7 @@ from jambox.listen.tempo import BeatTracker
 RECENT_NOTES = 96  # kept for Heard.notes and for re-placing notes on a new grid
 HEARD_NOTES = 48  # notes handed to the generator: at least the last two loops of a busy riff
 DOWNBEAT_KEY_WEIGHT = 2.0  # a note on the one says more about the key
+LOOP_START_KEY_WEIGHT = 2.0  # ... and one on the loop's first beat, more again
 MIN_TEMPO_CONFIDENCE = 0.25
 SILENCE_RESTART_S = 2.0  # a note after this much silence starts a new section
 
@@ -96,7 +97,7 @@ class Listener:
             return
         if not isinstance(ev, Note):
             return
-        if ev.offset is None:  # first heard: the pitch is new
+        if ev.offset is None and (not self._recent or self._recent[-1].onset != ev.onset):  # a new note
             if self._section_first is None or (self._recent and ev.onset - self._recent[-1].onset > SILENCE_RESTART_S * self.sample_rate):
                 self._section_first = ev.onset
                 self.key.start_section(ev.pitch)
@@ -108,15 +109,24 @@ class Listener:
                 self.meter.add(beat, ev.pitch, weight)
                 self.feel.add(beat)
                 g = self.meter.guess
-                if g.downbeat_beat is not None and round(beat) % g.meter[0] == g.downbeat_beat % g.meter[0] \
-                        and abs(beat - round(beat)) < 0.15:
+                on_beat = abs(beat - round(beat)) < 0.15
+                if on_beat and g.downbeat_beat is not None and (round(beat) - g.downbeat_beat) % g.meter[0] == 0:
                     key_weight *= DOWNBEAT_KEY_WEIGHT
+                if on_beat and g.loop_start_beat is not None and g.loop_beats \
+                        and (round(beat) - g.loop_start_beat) % g.loop_beats == 0:
+                    key_weight *= LOOP_START_KEY_WEIGHT  # the riff's first note: usually its tonic
             self.key.add(ev.pitch, key_weight)
             self._recent.append(ev)
-        else:
+        else:  # the same note again: its offset, or its pitch revised
             for i in range(len(self._recent) - 1, -1, -1):
                 if self._recent[i].onset == ev.onset:
+                    old = self._recent[i]
                     self._recent[i] = ev
+                    if old.pitch != ev.pitch:
+                        w = ev.velocity / 100.0
+                        self.key.revise(old.pitch, ev.pitch, w)
+                        if self.grid.locked:
+                            self.meter.revise(self.grid.beat_number(ev.onset), ev.pitch)
                     break
 
     def _replace_notes(self) -> None:

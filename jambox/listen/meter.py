@@ -47,6 +47,13 @@ class MeterTracker:
     def add(self, beat: float, pitch: int, weight: float) -> None:
         self._steps.append((int(round(beat * STEPS)), int(pitch), float(weight)))
 
+    def revise(self, beat: float, pitch: int) -> None:
+        step = int(round(beat * STEPS))
+        for i in range(len(self._steps) - 1, -1, -1):
+            if self._steps[i][0] == step:
+                self._steps[i] = (step, int(pitch), self._steps[i][2])
+                break
+
     def reset(self) -> None:
         self._steps.clear()
         self._loop_since = None

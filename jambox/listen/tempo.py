@@ -21,13 +21,17 @@ ESTIMATE_EVERY_S = 0.5
 BIN_S = 0.005  # onset-train resolution
 SMOOTH_BINS = 2.0  # Gaussian smoothing of the onset train, in bins
 MIN_BPM, MAX_BPM = 60.0, 180.0
-PRIOR_BPM, PRIOR_OCTAVES = 110.0, 0.7
+PRIOR_BPM, PRIOR_OCTAVES = 120.0, 0.7
 MIN_ONSETS = 6
 LOCK_CONFIDENCE = 0.25
 RELOCK_RATIO = 0.05  # an estimate this far from the grid's period, twice running, re-locks the grid
-PHASE_GAIN = 0.25  # share of an onset's timing error the grid's phase takes
-PERIOD_GAIN = 0.04  # ... and its period
-CAPTURE = 0.15  # onsets within this share of a beat of a grid line steer the grid
+PHASE_GAIN = 0.25  # share of an onset's timing error the grid's phase takes, before the fit has points
+FIT_GAIN = 0.5  # share of the way to the line fit the grid moves at each onset
+FIT_MEMORY_BEATS = 8.0  # older anchors fade with this time constant, in beats
+MAX_ANCHORS = 32
+CAPTURE = 0.15
+DENSITY_NOTES, DENSITY_OCTAVES = 1.0, 0.8  # the notes-per-beat prior
+REPHASE_GAIN = 1.3  # a phase this much better than the grid's, twice running, re-phases it  # onsets within this share of a beat of a grid line steer the grid
 
 
 class BeatTracker:
@@ -40,6 +44,8 @@ class BeatTracker:
         self.confidence = 0.0
         self._next_estimate = int(ESTIMATE_EVERY_S * self.sr)
         self._disagree = 0
+        self._misphased = 0
+        self._anchors: deque[tuple[int, float, float]] = deque(maxlen=MAX_ANCHORS)  # (beat number, time, weight)
         self.locks = 0  # how many times the grid has (re)locked
         n = int(WINDOW_S / BIN_S)
         self._bins = n
@@ -66,13 +72,28 @@ class BeatTracker:
         self._onsets.append((int(t), float(weight)))
         if self.period is None:
             return
-        # steer the grid with the onset's error against the nearest grid line
-        k = round((t - self.next_beat) / self.period)
-        err = t - (self.next_beat + k * self.period)
-        if abs(err) < CAPTURE * self.period:
-            w = min(1.5, weight)
-            self.next_beat += PHASE_GAIN * w * err
-            self.period += PERIOD_GAIN * w * err / max(1, abs(k) if k < 0 else 1)
+        # steer the grid: onsets near a grid line join a weighted line fit of time against beat
+        # number over the last few bars, whose slope is the period and whose intercept the phase
+        n = self.next_index + (t - self.next_beat) / self.period
+        k = round(n)
+        err = (n - k) * self.period
+        if abs(err) >= CAPTURE * self.period:
+            return
+        self._anchors.append((k, float(t), min(1.5, weight)))
+        if len(self._anchors) < 4 or self._anchors[-1][0] - self._anchors[0][0] < 2:
+            self.next_beat += PHASE_GAIN * err
+            return
+        ks = np.array([a[0] for a in self._anchors], float)
+        ts = np.array([a[1] for a in self._anchors])
+        ws = np.array([a[2] for a in self._anchors]) * np.exp(-(ks[-1] - ks) / FIT_MEMORY_BEATS)
+        kc = ks - ks[-1]
+        A = np.stack([np.ones_like(kc), kc], axis=1) * ws[:, None]
+        (a, b), *_ = np.linalg.lstsq(A, ts * ws, rcond=None)
+        if not 0.8 * self.period < b < 1.25 * self.period:
+            return
+        self.period += FIT_GAIN * (b - self.period)
+        fitted_next = a + b * (self.next_index - ks[-1])
+        self.next_beat += FIT_GAIN * (fitted_next - self.next_beat)
 
     def advance(self, now: int) -> list[tuple[int, int]]:
         """Beats (time, running number) whose time has passed by ``now``."""
@@ -105,6 +126,12 @@ class BeatTracker:
             return
         acf = acf / acf[0]
         score = self._comb(acf)
+        # notes per beat: bass lines mostly play one or two notes a beat; this settles which of two
+        # metrical levels the comb cannot tell apart (150 bpm eighths or 75 bpm sixteenths)
+        span = (recent[-1][0] - recent[0][0]) / self.sr
+        if span > 1.0:
+            per_beat = len(recent) / (span / (self._lags * BIN_S))
+            score = score * np.exp(-0.5 * (np.log2(per_beat / DENSITY_NOTES) / DENSITY_OCTAVES) ** 2)
         i = int(np.argmax(score))
         conf = float((score[i] - np.median(score)) / (score[i] + 1e-9))
         period = float(self._lags[i] * BIN_S * self.sr)
@@ -119,8 +146,17 @@ class BeatTracker:
             self._disagree += 1
             if self._disagree >= 2:
                 self._lock(period, recent, now)
+            return
+        self._disagree = 0
+        # the period agrees; is the grid on the beat or between the beats?
+        phase, fit, here = self._best_phase(self.period, recent)
+        off = ((self.next_beat - phase) / self.period) % 1.0
+        if min(off, 1.0 - off) > 0.2 and fit > REPHASE_GAIN * here:
+            self._misphased += 1
+            if self._misphased >= 2:
+                self._lock(self.period, recent, now)
         else:
-            self._disagree = 0
+            self._misphased = 0
 
     def _comb(self, acf: np.ndarray) -> np.ndarray:
         def at(lags):
@@ -130,20 +166,29 @@ class BeatTracker:
         s = at(lags) + 0.5 * (at(2 * lags) + at(lags / 2)) + 0.25 * (at(4 * lags) + at(lags / 4))
         return s * self._prior
 
-    def _lock(self, period: float, recent: list[tuple[int, float]], now: int) -> None:
+    def _best_phase(self, period: float, recent: list[tuple[int, float]]) -> tuple[float, float, float]:
+        """The grid phase that puts the most (accented) onsets on beats; its fit, and the current grid's."""
         times = np.array([t for t, _ in recent], float)
-        weights = np.array([w for _, w in recent], float)
+        weights = np.array([w for _, w in recent], float) ** 2  # accents say where the beat is
         phases = np.linspace(0.0, period, 48, endpoint=False)
+        if self.next_beat is not None:
+            phases = np.append(phases, self.next_beat % period)
         d = (times[None, :] - phases[:, None]) % period
         d = np.minimum(d, period - d)
         sigma = 0.06 * period
         fit = (weights[None, :] * np.exp(-0.5 * (d / sigma) ** 2)).sum(axis=1)
-        phase = float(phases[int(np.argmax(fit))])
+        i = int(np.argmax(fit[:48]))
+        return float(phases[i]), float(fit[i]), float(fit[-1])
+
+    def _lock(self, period: float, recent: list[tuple[int, float]], now: int) -> None:
+        phase = self._best_phase(period, recent)[0]
         k = np.ceil((now - phase) / period)
         next_beat = phase + k * period
         if self.next_beat is not None:
             # keep the running beat numbers continuous across a re-lock
             self.next_index += int(round((next_beat - self.next_beat) / (self.period or period)))
         self.period, self.next_beat = period, next_beat
+        self._anchors.clear()
         self._disagree = 0
+        self._misphased = 0
         self.locks += 1
