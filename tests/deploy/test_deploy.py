@@ -251,3 +251,32 @@ def test_readiness_by_the_notify_protocol_starts_the_installed_release_for_real(
     assert r.returncode == 0, r.stdout + r.stderr
     assert "ready after " in r.stdout and "listening on" in r.stdout  # the installed run's own READY status
     assert "ready: release" in r.stdout
+
+
+@pytest.mark.slow
+def test_a_box_deployed_with_a_hat_passes_the_doctors_hat_checks(tmp_path, models, checkout):
+    """deploy.sh --hat writes the boot lines, asound.conf and config; the installed doctor, looking at that root
+    with the HAT's card present, finds the overlay, the card, SPI and a panel clear of the HAT's pins."""
+    root = tmp_path / "box"
+    (root / "boot/firmware").mkdir(parents=True)
+    (root / "boot/firmware/config.txt").write_text("[all]\ndtparam=audio=on\n")
+    r = deploy(root, checkout, models, "--hat", "hifiberry-dacplusadc")
+    assert r.returncode == 0, r.stdout + r.stderr
+    (root / "proc/device-tree").mkdir(parents=True)
+    (root / "proc/device-tree/model").write_bytes(b"Raspberry Pi 4 Model B Rev 1.5\0")
+    (root / "proc/asound").mkdir(parents=True)
+    (root / "proc/asound/cards").write_text(" 0 [sndrpihifiberry]: HifiberryDacp - snd_rpi_hifiberry_dacplusadc\n"
+                                            "                      snd_rpi_hifiberry_dacplusadc\n")
+    (root / "dev").mkdir()
+    (root / "dev/spidev0.0").write_text("")
+    jambox = root / "opt/jambox/current/venv/bin/jambox"
+    d = subprocess.run([str(jambox), "--config", str(root / "etc/jambox/jambox.toml"), "doctor", "--root", str(root),
+                        "--only", "hat", "--only", "pins", "--only", "spi", "--only", "mixer"],
+                       capture_output=True, text=True)
+    lines = d.stdout.splitlines()
+    assert d.returncode == 0, d.stdout
+    assert lines[0].startswith("OK       hat: HiFiBerry DAC+ ADC is card 0") and "/boot/firmware/config.txt" in lines[0]
+    assert lines[1].startswith("SKIP     mixer:") and lines[2].startswith("OK       pins:")
+    assert lines[3].startswith("OK       spi: /dev/spidev0.0")
+    boot = (root / "boot/firmware/config.txt").read_text()
+    assert boot.index("dtparam=audio=on") < boot.index("dtparam=audio=off")  # the later line wins on the Pi
