@@ -295,10 +295,19 @@ def _ngram_chords(ng: NGram, w: dict) -> tuple[np.ndarray, np.ndarray]:
 # -- the report -----------------------------------------------------------------------------------
 def evaluate(nets: JamNets, drums: D.Tables, harmony: D.Tables, *, seed: int = 0, quick: bool = False,
              progress: bool = True) -> dict:
-    from tqdm import tqdm
-
     rng = np.random.default_rng(seed)
     nets.eval()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # step-by-step generation is many tiny ops: threads only add overhead
+    try:
+        return _evaluate(nets, drums, harmony, seed, quick, progress, rng)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _evaluate(nets, drums, harmony, seed, quick, progress, rng) -> dict:
+    from tqdm import tqdm
+
     report: dict = {}
     steps = tqdm(total=4, desc="metrics", disable=not progress, leave=False)
 

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 PARITY_STEPS = 256
 QUICK = dict(epochs=1, window=64, batch=8, max_batches_per_epoch=6)
-FULL = dict(epochs=3, window=128, batch=64, max_batches_per_epoch=150)
+FULL = dict(epochs=4, window=128, batch=96, max_batches_per_epoch=80)
 
 
 def train_run(data_dir: Path, out_dir: Path, *, quick: bool, seed: int, epochs: int | None = None,
