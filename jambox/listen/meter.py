@@ -17,11 +17,14 @@ import numpy as np
 STEPS = 4  # grid steps per beat
 HISTORY_BEATS = 48
 MAX_LOOP_BEATS = 16
-MIN_SIMILARITY = 0.72
+MIN_SIMILARITY = 0.6
+PARTIAL_MATCH = 0.25  # a note a loop later with another pitch: the rhythm repeats, the line does not
 NEW_RIFF_SIMILARITY = 0.4  # the last loop matched the one before this badly: a new riff
 # beats per bar -> (meter, allowed bars per loop)
 METERS = {3: ((3, 4), (1, 2, 4)), 4: ((4, 4), (1, 2, 4)), 5: ((5, 4), (1, 2)), 6: ((6, 8), (1, 2)),
           7: ((7, 8), (1, 2))}
+LOOP_LENGTHS = sorted({bpb * bars for bpb, (_, bars_ok) in METERS.items() for bars in bars_ok
+                       if bpb * bars <= MAX_LOOP_BEATS})
 OFFBEAT_SHARE = 0.3
 FIRST_NOTE_BONUS = 0.6  # accent units: how much the riff's first note says "this is the one"  # more onsets than this off the beat: the beat is a quarter (x/4)
 
@@ -98,21 +101,35 @@ class MeterTracker:
         return self.guess
 
     @staticmethod
-    def _similarity(onset, pitch, first, lag_steps) -> float:
-        a_on, b_on = onset[first:-lag_steps], onset[first + lag_steps:]
-        if len(a_on) < lag_steps:
+    def _similarity(onset, pitch, first, lag_steps, stop=None) -> float:
+        """How well the line from ``first`` matches itself ``lag_steps`` later (Dice over notes).
+
+        A note matches one of the same pitch a loop later, give or take a step: a grid that was
+        a little off when the note was placed must not break the loop.
+        """
+        stop = len(onset) if stop is None else stop
+        if stop - first < 2 * lag_steps:
             return 0.0
-        a_p, b_p = pitch[first:-lag_steps], pitch[first + lag_steps:]
-        both = (a_on > 0) & (b_on > 0)
-        either = (a_on > 0) | (b_on > 0)
-        if either.sum() < 4:
+        a = np.arange(first, stop - lag_steps)
+        on_a = onset[a] > 0
+        on_b = onset[a + lag_steps] > 0
+        count = on_a.sum() + on_b.sum()
+        if count < 4:
             return 0.0
-        same = both & (a_p == b_p)
-        return float((same.sum() + 0.5 * (both & ~same).sum()) / either.sum())
+        same = np.zeros(len(a), bool)
+        any_on = np.zeros(len(a), bool)
+        for shift in (0, -1, 1):
+            j = np.clip(a + lag_steps + shift, 0, len(onset) - 1)
+            hit = on_a & (onset[j] > 0)
+            any_on |= hit
+            same |= hit & (pitch[j] == pitch[a])
+        score = same.sum() + PARTIAL_MATCH * (any_on & ~same).sum()
+        return float(min(1.0, 2.0 * score / count))
 
     def _find_loop(self, onset, pitch, first) -> tuple[int, float] | None:
+        """The shortest loop length (beats) that a whole number of bars of some meter fills."""
         sims = {}
-        for lag in range(2, MAX_LOOP_BEATS + 1):
+        for lag in LOOP_LENGTHS:
             if len(onset) - first < 2 * lag * STEPS:
                 break
             sims[lag] = self._similarity(onset, pitch, first, lag * STEPS)
@@ -126,21 +143,12 @@ class MeterTracker:
                 return lag, s
         return None
 
-    @staticmethod
-    def _loop_span(onset, pitch, first, lag_beats) -> int:
+    def _loop_span(self, onset, pitch, first, lag_beats) -> int:
         """Beats (from the window start) where the repetition at this lag began."""
         L = lag_beats * STEPS
-        n = len(onset)
-        # walk back loop by loop while the previous loop matches the one after it
-        pos = n - L
+        pos = len(onset) - L  # the latest whole loop starts here; walk back while loops match
         while pos - L >= first:
-            a, b = slice(pos - L, pos), slice(pos, pos + L)
-            on_a, on_b = onset[a] > 0, onset[b] > 0
-            either = on_a | on_b
-            if either.sum() == 0:
-                break
-            same = on_a & on_b & (pitch[a] == pitch[b])
-            if same.sum() / either.sum() < MIN_SIMILARITY:
+            if self._similarity(onset, pitch, pos - L, L, stop=pos + L) < MIN_SIMILARITY:
                 break
             pos -= L
         return max(pos, first) // STEPS
@@ -160,11 +168,6 @@ class MeterTracker:
             for bpb, (meter, bars_ok) in METERS.items():
                 if L % bpb == 0 and L // bpb in bars_ok:
                     cands.append((bpb, L // bpb))
-            if not cands:  # e.g. a 2-beat figure: bars of 4
-                for mult in (2, 4):
-                    if (L * mult) % 4 == 0:
-                        cands.append((4, (L * mult) // 4))
-                        break
         else:
             cands = [(b, None) for b in METERS]
         best = None
