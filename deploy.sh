@@ -416,9 +416,9 @@ apply_bundle() {
         fi
     fi
 
-    # the unit and its retry timer
+    # the unit and its retry
     install_file "$bundle/systemd/jambox.service" "$ROOT/etc/systemd/system/jambox.service" 0644 || true
-    install_file "$bundle/systemd/jambox-retry.timer" "$ROOT/etc/systemd/system/jambox-retry.timer" 0644 || true
+    install_file "$bundle/systemd/jambox-retry.service" "$ROOT/etc/systemd/system/jambox-retry.service" 0644 || true
 
     switch_current "$opt" "$id"
 

@@ -67,7 +67,7 @@ def check_service(ctx: Context) -> Check:
         return ok(name, f"{UNIT} is starting: {p.get('StatusText') or sub}")
     if active == "failed":
         return problem(name, f"{UNIT} has failed ({p.get('Result', 'unknown')}; {_last_words(p)})",
-                       f"{journal}, then sudo systemctl restart jambox (jambox-retry.timer also tries again "
+                       f"{journal}, then sudo systemctl restart jambox (jambox-retry.service also tries again "
                        "every 5 minutes).")
     if p.get("UnitFileState") == "enabled":
         return ok(name, f"{UNIT} is installed and enabled, not running now (it starts at boot)")

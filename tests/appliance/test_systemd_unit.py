@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "systemd" / "jambox.service"
-TIMER = ROOT / "systemd" / "jambox-retry.timer"
+RETRY = ROOT / "systemd" / "jambox-retry.service"
 
 needs_analyze = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
                                    reason="systemd-analyze is not installed (apt install systemd)")
@@ -41,13 +41,13 @@ def verify(tmp_path: Path, unit_text: str) -> subprocess.CompletedProcess:
     exe.write_text("#!/bin/sh\nexit 0\n")
     exe.chmod(0o755)
     (tmp_path / "jambox.service").write_text(unit_text.replace("/opt/jambox", str(opt)))
-    shutil.copy(TIMER, tmp_path / "jambox-retry.timer")
-    return subprocess.run(["systemd-analyze", "verify", "jambox.service", "jambox-retry.timer"],
+    shutil.copy(RETRY, tmp_path / "jambox-retry.service")
+    return subprocess.run(["systemd-analyze", "verify", "jambox.service", "jambox-retry.service"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
 
 @needs_analyze
-def test_systemd_analyze_verify_accepts_the_unit_and_timer_without_a_warning(tmp_path):
+def test_systemd_analyze_verify_accepts_the_unit_and_its_retry_without_a_warning(tmp_path):
     r = verify(tmp_path, UNIT.read_text())
     assert r.returncode == 0, r.stderr
     # verify exits 0 on unknown keys (e.g. RestartSteps= before systemd 254) but warns: no warning allowed
@@ -77,10 +77,14 @@ def test_the_unit_runs_jambox_as_a_notify_service_with_a_watchdog_and_restarts()
     assert float(s["WatchdogSec"][0].rstrip("s")) > 0
     assert float(s["RestartSec"][0].rstrip("s")) > 0
     assert int(o["Unit"]["StartLimitBurst"][0]) > 1
-    assert o["Unit"]["OnFailure"] == ["jambox-retry.timer"]
+    assert o["Unit"]["OnFailure"] == ["jambox-retry.service"]
     assert o["Install"]["WantedBy"] == ["multi-user.target"]
-    timer = unit_options(TIMER)["Timer"]
-    assert timer["Unit"] == ["jambox.service"] and timer["OnActiveSec"]
+    assert o["Unit"]["PropagatesStopTo"] == ["jambox-retry.service"]  # stop means stopped
+    retry = unit_options(RETRY)
+    assert retry["Service"]["Type"] == ["oneshot"] and retry["Service"]["TimeoutStartSec"] == ["infinity"]
+    steps = retry["Service"]["ExecStart"]
+    assert steps[0].startswith("/usr/bin/sleep ") and int(steps[0].split()[1]) >= int(o["Unit"]["StartLimitIntervalSec"][0])
+    assert steps[-1] == "/usr/bin/systemctl --no-block start jambox.service"
 
 
 def test_the_unit_is_unprivileged_realtime_and_hardened():

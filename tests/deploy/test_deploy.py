@@ -123,7 +123,7 @@ def test_the_release_lands_where_the_box_has_it(first):
     assert str(root) in where.stdout, where.stdout + where.stderr
     assert (current / "venv/share/jambox/models/jambox-int8.onnx").is_file()
     assert (root / "etc/systemd/system/jambox.service").read_text() == (REPO / "systemd/jambox.service").read_text()
-    assert (root / "etc/systemd/system/jambox-retry.timer").is_file()
+    assert (root / "etc/systemd/system/jambox-retry.service").is_file()
     assert (root / "etc/jambox/jambox.toml").read_text() == (REPO / "systemd/jambox.toml").read_text()
     assert "ready: release" in r.stdout
 
@@ -136,8 +136,8 @@ def test_the_installed_unit_verifies_against_the_installed_release(first, tmp_pa
     root, _ = first
     unit = (root / "etc/systemd/system/jambox.service").read_text().replace("/opt/jambox", str(root / "opt/jambox"))
     (tmp_path / "jambox.service").write_text(unit)
-    shutil.copy(root / "etc/systemd/system/jambox-retry.timer", tmp_path)
-    r = subprocess.run(["systemd-analyze", "verify", "jambox.service", "jambox-retry.timer"], cwd=tmp_path,
+    shutil.copy(root / "etc/systemd/system/jambox-retry.service", tmp_path)
+    r = subprocess.run(["systemd-analyze", "verify", "jambox.service", "jambox-retry.service"], cwd=tmp_path,
                        capture_output=True, text=True)
     assert r.returncode == 0 and r.stderr.strip() == "", r.stderr
 

@@ -49,7 +49,7 @@ def test_failed_repeats_the_boxs_own_words_and_the_blink_code(systemctl):
     assert c.status == PROBLEM
     assert "exit status 4: the model or soundfont, 4 blinks" in c.message
     assert "cannot start: model file /opt/x.onnx is corrupt" in c.message
-    assert "journalctl -u jambox" in c.fix and "jambox-retry.timer" in c.fix
+    assert "journalctl -u jambox" in c.fix and "jambox-retry.service" in c.fix
 
 
 def test_restarting(systemctl):
