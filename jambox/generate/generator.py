@@ -31,6 +31,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -66,6 +67,8 @@ TENSION_GAIN = 6.0  # chord logit bias per unit of (dissonance - neutral) x chor
 DISSONANCE_NEUTRAL = 0.3
 RESOLVE_FACTOR = 0.2  # dissonance kept over a phrase end when the tension is not held
 TONIC_PULL = 1.5  # chord logit bonus of the tonic at a phrase end (a cadence)
+CLASH_GAIN = 8.0  # chord logit penalty per unit of clash with the riff, at dissonance 0 (none at 1)
+REPEAT_GAIN = 2.0  # logit bonus of repeating what was played one loop ago, at surprise 0
 CHORD_STAY = 1.0  # logit bonus of the chord already sounding at a change point
 CHANGE_ATTACK = 3.0  # keys hit logit bonus when the chord changes (play the new chord)
 LISTEN_MARGIN_S = 0.06  # how long after a note starts the listener has reported it
@@ -361,6 +364,10 @@ class Generator:
         row = self.history.slot()
         h = self.history
         h.loop_pos[row] = loop_pos
+        # Musicians lock into the riff's loop: what was played here one loop ago is favoured (and what
+        # was not, disfavoured), less so the more surprise is asked for.
+        ago = h.loop_ago(loop_steps, loop_pos)
+        repeat = REPEAT_GAIN * (1.0 - c.surprise) if ago is not None else 0.0
         held = self._held
         held_pos = None if held is None else (loop_pos - self._held_rotation) % held.loop_steps
 
@@ -393,6 +400,8 @@ class Generator:
                 vel01 = min(1.0, max(0.02, vel01 + self.sampler.normal(HUMAN_VELOCITY)))
                 off = min(0.5, max(-0.5, off + self.sampler.normal(HUMAN_TIMING)))
             else:
+                if repeat:
+                    bias += repeat if h.hits[ago, v] else -0.5 * repeat
                 hit, p = self.sampler.hit(float(y.drum_hit_logits[v]), temp, bias)
                 if not hit:
                     continue
@@ -446,16 +455,22 @@ class Generator:
         else:
             if change_point or self._prev_chord == F.NO_CHORD:
                 bias = self._chord_bias
-                np.multiply(F.TENSION_TABLE[:, int(minor), 12 if bass_pc_rel is None else bass_pc_rel],
+                np.multiply(chord_tension_table()[:, int(minor), 12 if bass_pc_rel is None else bass_pc_rel],
                             TENSION_GAIN * (dissonance - DISSONANCE_NEUTRAL), out=bias)
+                if ctx.clash is not None:  # chords that rub against the riff's own notes, unless asked for
+                    bias -= CLASH_GAIN * (1.0 - dissonance) * ctx.clash
                 if self._prev_chord != F.NO_CHORD:
                     bias[self._prev_chord] += CHORD_STAY
+                if repeat and h.chord[ago] != F.NO_CHORD:
+                    bias[int(h.chord[ago])] += repeat
                 if resolving:
                     bias[F.chord_index(0, F.CHORD_QUALITIES.index("min" if minor else "maj"))] += TONIC_PULL
                 chord = self.sampler.categorical(y.chord_logits, temp, nucleus, bias)
             else:
                 chord = self._prev_chord
             logit = y.keys_hit_logit + (CHANGE_ATTACK if chord != self._prev_chord and chord != F.NO_CHORD else 0.0)
+            if repeat:
+                logit += repeat if h.keys_hit[ago] else -0.5 * repeat
             attack, kp = self.sampler.hit(logit, temp, keys_bias)
             voicing = self.sampler.categorical(y.voicing_logits, temp, nucleus) if attack else self._prev_voicing
             kvel = min(1.0, max(0.02, float(y.keys_velocity)))
@@ -528,6 +543,43 @@ def substitute(chord: int) -> int:
     return F.chord_index((root + shift) % 12, F.CHORD_QUALITIES.index(new))
 
 
+@lru_cache(maxsize=1)
+def chord_tension_table() -> np.ndarray:
+    """[chord, minor, bass pitch class relative to the key (12 = unknown)] -> the tension of the chord's
+    plain tones as :func:`jambox.generate.tension.chord_tension` measures it (the measure the
+    dissonance knob is judged by), so the chord choice is steered by the same yardstick."""
+    from jambox.generate.tension import chord_tension, scale_of
+
+    table = np.zeros((F.N_CHORDS, 2, 13), np.float32)
+    for minor in (0, 1):
+        scale = scale_of(0, "minor" if minor else "major")
+        for c in range(1, F.N_CHORDS):
+            tones = F.chord_pitch_classes(c)
+            for b in range(13):
+                table[c, minor, b] = chord_tension(tones, None if b == 12 else b, scale)
+    table.setflags(write=False)
+    return table
+
+
+# [chord, pitch class relative to the key]: the share of the chord's tones that are that pitch class.
+_CHORD_TONES = np.zeros((F.N_CHORDS, 12), np.float64)
+for _c in range(1, F.N_CHORDS):
+    _tones = F.chord_pitch_classes(_c)
+    _CHORD_TONES[_c, list(_tones)] = 1.0 / len(_tones)
+
+
+def riff_clash(notes, tonic: int) -> np.ndarray:
+    """[N_CHORDS] how much each chord rubs against the riff: the share of its tones that the riff never
+    plays while it does play a note a semitone away (an E major chord over a riff with G in it).
+    A pitch class the riff plays on a tenth of its notes or more counts fully, rarer ones less."""
+    hist = np.zeros(12, np.float64)
+    for n in notes:
+        hist[(n.pitch - tonic) % 12] += 1.0
+    np.minimum(1.0, hist * (10.0 / hist.sum()), out=hist)
+    rub = np.maximum(np.roll(hist, 1), np.roll(hist, -1)) * (1.0 - hist)
+    return _CHORD_TONES @ rub
+
+
 class _PlanContext:
     """Per-plan-call look-ups over the latest Heard (built once per call, used by each step)."""
 
@@ -547,6 +599,7 @@ class _PlanContext:
         if heard.loop_bars and heard.loop_start is not None and heard.beat_period:
             self.loop_len = heard.loop_bars * heard.meter[0] * heard.beat_period
         self.loop_start = heard.loop_start
+        self.clash = riff_clash(heard.notes, self.key[0]) if self.key is not None and heard.notes else None
 
     @staticmethod
     def swing_shift(step_in_beat: int, steps_per_beat: int, period: float, swing: float) -> float:

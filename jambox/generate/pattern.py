@@ -63,6 +63,14 @@ class History:
     def commit(self) -> None:
         self.written += 1
 
+    def loop_ago(self, loop_steps: int, loop_pos: int) -> int | None:
+        """The row of the step one loop before the one being written, if it sat at the same place in
+        the loop (None in the first loop, or after the loop changed)."""
+        if self.written < loop_steps or loop_steps > self.capacity:
+            return None
+        row = (self.written - loop_steps) % self.capacity
+        return row if self.loop_pos[row] == loop_pos else None
+
     def pattern(self, loop_steps: int, meter: tuple[int, int], bass: list[list[int]] | None = None) -> dict | None:
         """The latest occurrence of every step of the loop, as a kept-pattern dict (None if nothing
         has been played yet). Steps of the loop not played recently are left empty."""

@@ -58,7 +58,7 @@ TRIAD_OF = {  # the plain triad under each richer quality (what low dissonance p
 }
 
 # Dissonance thresholds of the colour steps (0..1): below the first, sevenths/sixths are dropped.
-COLOUR_STEPS = (0.15, 0.35, 0.55, 0.75, 0.9)
+COLOUR_STEPS = (0.1, 0.25, 0.45, 0.65, 0.85)
 
 KEYS_LOW, KEYS_HIGH = 48, 72  # C3..C5: above the bass, below the melody's register
 
