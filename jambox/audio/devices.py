@@ -54,9 +54,16 @@ def abandon_portaudio() -> None:
     import atexit
 
     global _abandoned
+    if _abandoned:
+        return
     _abandoned = True
     sd = _sd()
     atexit.unregister(sd._exit_handler)
+
+
+def abandoned() -> bool:
+    """True after :func:`abandon_portaudio`: only a new process sees devices again."""
+    return _abandoned
 
 
 def is_jack(device: int | None, kind: str) -> bool:

@@ -4,6 +4,13 @@ The end-to-end tests and ``jambox bench`` start one with a unique server name (`
 so parallel runs never share a server, and run ``jambox run`` against it through PortAudio's JACK
 host API. The dummy backend runs the JACK graph on a timer at the chosen rate and period, exactly as a
 sound card's interrupt would, with silence on its capture ports.
+
+The server runs in synchronous mode (``-S``) by default: each cycle waits for every client, so no
+client ever misses a cycle and JACK's frame counter is one exact clock for all of them, which is what
+lets a test line a recording up with the box's stream to the sample. In the default asynchronous mode
+a client that is late simply misses the cycle, and on a loaded machine (the dummy driver is a plain
+timer without real-time priority) the clients' frame counts drift apart. Late cycles are still
+reported as xruns either way.
 """
 
 from __future__ import annotations
@@ -23,11 +30,12 @@ class JackServer:
     """``jackd --no-realtime -d dummy -r RATE -p PERIOD`` under a unique name; a context manager."""
 
     def __init__(self, sample_rate: int = 48000, period: int = 128, name: str | None = None,
-                 log_path: str | Path | None = None):
+                 log_path: str | Path | None = None, sync: bool = True, extra: tuple[str, ...] = ()):
         self.sample_rate = int(sample_rate)
         self.period = int(period)
         self.name = name or f"jambox-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.log_path = Path(log_path) if log_path else None
+        self.extra = (("-S",) if sync else ()) + tuple(extra)  # more jackd options, before the driver
         self.proc: subprocess.Popen | None = None
         self._log = None
 
@@ -42,7 +50,7 @@ class JackServer:
             raise AudioDeviceError("jackd not found; install Debian's jackd2 (sudo apt install jackd2)")
         self._log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [exe, "--no-realtime", "--name", self.name, "-d", "dummy", "-r", str(self.sample_rate),
+            [exe, "--no-realtime", *self.extra, "--name", self.name, "-d", "dummy", "-r", str(self.sample_rate),
              "-p", str(self.period), "-C", "2", "-P", "2"],
             stdout=self._log, stderr=subprocess.STDOUT, env=self.env,
         )

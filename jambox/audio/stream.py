@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAMES = 8192  # the largest block the callback handles (PortAudio may hand less, never more here)
 TIMING_SLOTS = 1 << 16  # per-block callback times kept for the percentiles (a ring of the latest)
+STOP_TIMEOUT_S = 2.0  # how long stopping or closing a stream may take before it is abandoned
 
 
 @dataclass
@@ -150,6 +151,7 @@ class SoundDeviceStream:
         self.output_channels = int(output_channels)
         self.failure: str | None = None  # why the stream stopped by itself (device gone), or None
         self.on_stopped: Callable[[], None] | None = None  # called (on PortAudio's thread) when it does
+        self.abandoned = False  # PortAudio hung stopping it (the device vanished): left as it is
         self._stream = None
         self._stopping = False
 
@@ -215,20 +217,37 @@ class SoundDeviceStream:
 
     def stop(self) -> None:
         self._stopping = True
-        if self._stream is not None:
-            try:
-                self._stream.stop()
-            except Exception as e:  # noqa: BLE001 - a device that went away cannot be stopped; carry on closing
-                log.debug("stopping the audio stream: %s", e)
+        self._bounded("stop")
 
     def close(self) -> None:
         self._stopping = True
-        if self._stream is not None:
+        self._bounded("close")
+        self._stream = None
+
+    def _bounded(self, what: str) -> None:
+        """``stream.stop()`` / ``close()`` with a time limit: PortAudio blocks for ever in them when the
+        device vanished under it (a JACK server killed). Then the stream is abandoned, and with it this
+        process's PortAudio (see :func:`jambox.audio.devices.abandon_portaudio`)."""
+        stream = self._stream
+        if stream is None or self.abandoned:
+            return
+        done = threading.Event()
+
+        def call():
             try:
-                self._stream.close()
-            except Exception as e:  # noqa: BLE001
-                log.debug("closing the audio stream: %s", e)
-            self._stream = None
+                getattr(stream, what)()
+            except Exception as e:  # noqa: BLE001 - a device that went away cannot be stopped; carry on
+                log.debug("%s the audio stream: %s", what, e)
+            finally:
+                done.set()
+
+        threading.Thread(target=call, name=f"portaudio-{what}", daemon=True).start()
+        if not done.wait(STOP_TIMEOUT_S):
+            from jambox.audio.devices import abandon_portaudio
+
+            log.warning("the audio device did not %s within %g s; abandoning it", what, STOP_TIMEOUT_S)
+            self.abandoned = True
+            abandon_portaudio()
 
 
 class _NoStatus:

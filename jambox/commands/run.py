@@ -152,7 +152,7 @@ class _Runner:
                 continue
             if not engine.device_lost or self.stopping():
                 return 0
-            if self.on_jack:
+            if self.on_jack or devices.abandoned():  # PortAudio cannot re-scan in this process any more
                 devices.abandon_portaudio()
                 if not self.retry:
                     raise AudioDeviceError(f"{reason}; run with --retry (the default under systemd) to keep "
@@ -200,7 +200,7 @@ class _Runner:
         stream = SoundDeviceStream(in_dev, out_dev, a.sample_rate, a.block_size, a.input_channel, out_channels)
         chain = Chain(self.config, model=self.model, memory=self.memory, seed=self.seed)
         try:
-            engine = LiveEngine(self.config, chain, stream, stop_event=self.stop.event)
+            engine = LiveEngine(self.config, chain, stream, stop_event=self.stop.event, realtime=True)
         except BaseException:
             chain.close()
             raise

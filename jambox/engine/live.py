@@ -43,6 +43,8 @@ from jambox.errors import AudioDeviceError
 log = logging.getLogger(__name__)
 
 FLUID_GRID = 64  # render in multiples of FluidSynth's block so notes keep their exact grid line
+STALL_S = 2.0  # no callback for this long while running: the device is gone
+STALL_CHECK_S = 0.5
 FIRST_SOUND_LEVEL = 0.01  # the plan records the first input sample above this (aligns recordings)
 
 
@@ -67,7 +69,10 @@ class LeadStats:
 class LiveEngine:
     """Run ``chain`` on ``stream`` (a SoundDeviceStream or a MemoryStream) until stopped."""
 
-    def __init__(self, config, chain, stream, *, stop_event: threading.Event | None = None, on_hop=()):
+    def __init__(self, config, chain, stream, *, stop_event: threading.Event | None = None, on_hop=(),
+                 realtime: bool = False):
+        """``realtime``: move the renderer and logic threads to SCHED_FIFO where the process may
+        (``jambox run``; the service's LimitRTPRIO allows it), via :mod:`jambox.appliance.realtime`."""
         a = config.audio
         self.config = config
         self.chain = chain
@@ -94,6 +99,7 @@ class LiveEngine:
         self.lead = LeadStats()
         self.hops = 0
         self.started_at: float | None = None
+        self.realtime = realtime
         self.stop_at: int | None = None  # stream time at which to stop (``--duration``)
         self._block_buf = np.zeros((self.chunk, 2), np.float32)
         self._quit = threading.Event()
@@ -169,7 +175,17 @@ class LiveEngine:
         if duration_s is not None:
             self.stop_at = int(duration_s * self.sample_rate)
             self._logic_bell.ring()
-        self.stopped.wait()
+        last_blocks, last_change = -1, time.monotonic()
+        while not self.stopped.wait(STALL_CHECK_S):
+            # A device can vanish without PortAudio saying so (a JACK server killed under it): the
+            # callback simply stops coming. A stream that has not called back for STALL_S is lost.
+            blocks = self.callback.counters.blocks
+            now = time.monotonic()
+            if blocks != last_blocks:
+                last_blocks, last_change = blocks, now
+            elif now - last_change > STALL_S and getattr(self.stream, "realtime", True):
+                self._stop_because(f"device lost: the audio device stopped calling back ({blocks} blocks, "
+                                   f"then nothing for {now - last_change:.1f} s)")
 
     def _stop_because(self, reason: str) -> None:
         if self.stop_reason is None:
@@ -186,11 +202,22 @@ class LiveEngine:
 
     def _guard(self, name: str, target) -> None:
         try:
+            if self.realtime:
+                self._make_realtime(name)
             target()
         except BaseException as e:  # noqa: BLE001 - reported to the main thread, which re-raises
             log.exception("%s failed", name)
             self.error = e
             self._stop_because(f"{name} failed: {e}")
+
+    @staticmethod
+    def _make_realtime(name: str) -> None:
+        try:
+            from jambox.appliance.realtime import LOGIC_PRIORITY, RENDERER_PRIORITY, make_realtime
+        except ImportError as e:
+            log.info("no realtime scheduling helper (%s)", e)
+            return
+        make_realtime(RENDERER_PRIORITY if name == "jambox-render" else LOGIC_PRIORITY, name)
 
     # -- logic thread -------------------------------------------------------------------------
     def _logic_loop(self) -> None:

@@ -1,0 +1,227 @@
+"""Figures for the real-time engine: reaction time, the callback's cost per block, xruns, memory.
+
+- **reaction**: an impulse on the input, and a chain that answers it with a drum hit as soon as it
+  can (planned for the stream time it has just heard): the time from the impulse's input frame to
+  the hit's first sound in the output, measured in the recorded output (frames, so the device's own
+  round trip comes on top). This is the engine's share: ring hand-over, hop, render lead.
+- **listener delay** (when the full chain can be built): how long after a bass onset the listener
+  reports it (``emitted_at - time``), on the demo riff; the box can react no sooner than this plus
+  the engine's reaction.
+- **long run**: ``minutes`` of stream through the same code path on the in-memory device, faster than
+  real time (the full chain on the looped demo riff where the model is there, the probe chain
+  otherwise): callback time per block (p50/p99/max), xruns, late notes, RSS before and after.
+- **jack**: the same engine on a real PortAudio stream over JACK's dummy backend at 128 frames, in
+  real time: xruns and callback times as a sound card would drive it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SR = 48000
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            pages = int(f.read().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+class _Record:
+    def __init__(self):
+        self.played, self.joins, self.beats, self.onsets = [], [], [], []
+
+
+class ProbeChain:
+    """The Chain's feed/render interface: answers every input impulse with a drum hit at once.
+
+    The hit is planned for the stream time the chain has just heard, i.e. already due: the performer
+    plays it at the first sample not yet rendered (and counts it late, which is the point)."""
+
+    hop_size = 256
+
+    def __init__(self, config, lead: int = 0):
+        from jambox.events import Heard
+        from jambox.perform.performer import Performer
+
+        self.sample_rate = config.audio.sample_rate
+        self.performer = Performer(self.sample_rate, config.performer)
+        self.heard = Heard(self.sample_rate)
+        self.record = _Record()
+        self.now = 0
+        self.lead = lead
+        self._armed = True
+
+    def feed(self, hop):
+        from jambox.events import DRUM_CHANNEL, PlayedNote
+
+        notes = []
+        loud = np.flatnonzero(np.abs(hop) > 0.5)
+        if len(loud) and self._armed:
+            t = self.now + int(loud[0]) + self.lead
+            notes = [PlayedNote("drums", t, 2400, 37, 120, DRUM_CHANNEL, self.now)]
+            self.performer.schedule(notes)
+            self.record.played.extend(notes)
+        self._armed = not len(loud)
+        self.now += len(hop)
+        return notes
+
+    def render(self, out, t):
+        self.performer.render(out, t)
+
+    def close(self):
+        self.performer.close()
+
+
+def _config(**audio):
+    from jambox.config.load import load_config
+
+    return load_config(search=[]).with_overrides({"performer": {"reverb": False},
+                                                  "audio": {"dry_level": 0.0, **audio}})
+
+
+def reaction(quick: bool) -> dict:
+    from jambox.audio.stream import MemoryStream
+    from jambox.engine.live import LiveEngine
+
+    figures = {}
+    for block in ((128,) if quick else (64, 128, 256)):
+        cfg = _config(block_size=block)
+        n = 8 if quick else 30
+        times = [SR // 2 + k * SR + 37 * k for k in range(n)]  # a second apart: each hit has died away
+        src = np.zeros(times[-1] + SR, np.float32)
+        src[times] = 0.9
+        chain = ProbeChain(cfg)
+        stream = MemoryStream(src, SR, block)
+        engine = LiveEngine(cfg, chain, stream)
+        try:
+            engine.run()
+        finally:
+            chain.close()
+        rec = np.abs(stream.recorded[:, 0])
+        delays = []
+        for t in times:
+            idx = np.flatnonzero(rec[t:t + SR // 4] > 0.02)
+            if len(idx):
+                delays.append(idx[0] / SR * 1000)
+        figures[f"reaction_ms_block{block}_p50"] = round(float(np.median(delays)), 2) if delays else None
+        figures[f"reaction_ms_block{block}_max"] = round(float(np.max(delays)), 2) if delays else None
+    figures["reaction_note"] = ("input impulse to the answering hit's first sound in the output, "
+                                "in stream frames (add the interface's round trip)")
+    return figures
+
+
+def _full_chain(config):
+    """The real Chain on the shipped model, or None (with the reason) where a piece is missing."""
+    try:
+        from jambox.engine.chain import Chain
+        from jambox.generate import load_model
+
+        model = load_model(config.generator.model or None, backend=config.generator.backend)
+        return Chain(config, model=model, memory=None, seed=1), None
+    except Exception as e:  # noqa: BLE001 - the bench reports what it could not measure
+        return None, f"{type(e).__name__}: {e}"
+
+
+def long_run(quick: bool) -> dict:
+    from jambox.audio.stream import MemoryStream
+    from jambox.engine.live import LiveEngine
+
+    minutes = 1.0 if quick else 10.0
+    cfg = _config(block_size=128, dry_level=1.0)
+    chain, why = _full_chain(cfg)
+    figures: dict = {"long_run_minutes": minutes}
+    if chain is not None:
+        from jambox.audio.files import load_bass
+        from jambox.demo_riff import AUDIO_FILE
+
+        riff = load_bass(str(AUDIO_FILE), SR)
+        reps = int(np.ceil(minutes * 60 * SR / len(riff)))
+        src = np.tile(riff, reps)[: int(minutes * 60 * SR)]
+        figures["long_run_chain"] = "full chain, demo riff looped"
+    else:
+        times = np.arange(SR // 2, int(minutes * 60 * SR) - SR, SR // 2)
+        src = np.zeros(int(minutes * 60 * SR), np.float32)
+        src[times] = 0.9
+        chain = ProbeChain(cfg, lead=SR // 10)
+        figures["long_run_chain"] = f"probe chain (full chain unavailable: {why})"
+    figures["rss_mb_start"] = rss_mb()
+    stream = MemoryStream(src, SR, 128, record=False)
+    engine = LiveEngine(cfg, chain, stream)
+    t0 = time.perf_counter()
+    try:
+        engine.run()
+        wall = time.perf_counter() - t0
+        figures["rss_mb_end"] = rss_mb()  # before the chain (and its soundfont) is freed
+    finally:
+        chain.close()
+    c = engine.counters()
+    figures["long_run_speed_x_realtime"] = round(c["stream_seconds"] / wall, 1)
+    for key in ("xruns", "underruns", "input_overruns", "callback_us_p50", "callback_us_p99", "callback_us_max",
+                "performer_notes_started", "performer_late_notes", "render_lead_min_samples"):
+        figures[f"long_run_{key}"] = c.get(key)
+    onsets = getattr(engine.chain.record, "onsets", [])
+    delays = [(o.emitted_at - o.time) / SR * 1000 for o in onsets]
+    if delays:
+        figures["listener_onset_delay_ms_p50"] = round(float(np.median(delays)), 1)
+        figures["listener_onset_delay_ms_max"] = round(float(np.max(delays)), 1)
+    return figures
+
+
+def jack_run(quick: bool) -> dict:
+    """Real time on PortAudio over JACK's dummy backend (128 frames)."""
+    import shutil
+
+    if shutil.which("jackd") is None:
+        return {"jack": "jackd not installed (Debian's jackd2)"}
+    from jambox.audio import devices
+    from jambox.audio.jackd import JackServer
+    from jambox.audio.stream import SoundDeviceStream
+    from jambox.engine.live import LiveEngine
+
+    seconds = 5.0 if quick else 30.0
+    cfg = _config(block_size=128)
+    server = JackServer(SR, 128).start()
+    with server.portaudio():
+        dev = devices.resolve("system, JACK", "input")
+        chain = ProbeChain(cfg, lead=SR // 10)
+        stream = SoundDeviceStream(dev, dev, SR, 128, 1, 2)
+        engine = LiveEngine(cfg, chain, stream)
+        try:
+            engine.start()
+            time.sleep(seconds)
+        finally:
+            engine.stop()
+            chain.close()
+        c = engine.counters()
+    return {
+        "jack_seconds": c["stream_seconds"],
+        "jack_xruns": c["xruns"],
+        "jack_device_xrun_flags": c["device_xrun_flags"],
+        "jack_callback_us_p50": c["callback_us_p50"],
+        "jack_callback_us_p99": c["callback_us_p99"],
+        "jack_callback_us_max": c["callback_us_max"],
+        "jack_latency_compensation_samples": c["latency_compensation_samples"],
+    }
+
+
+def run(quick: bool) -> dict:
+    figures: dict = {}
+    for part in (reaction, long_run, jack_run):
+        try:
+            figures.update(part(quick))
+        except Exception as e:  # noqa: BLE001 - one missing piece must not hide the other figures
+            log.exception("bench engine: %s", part.__name__)
+            figures[f"{part.__name__}_error"] = f"{type(e).__name__}: {e}"
+    return figures

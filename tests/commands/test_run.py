@@ -1,0 +1,397 @@
+"""`jambox run` for real: a private JACK server (dummy backend), the demo riff played into the box's input
+port by a JACK client, the box's output port recorded by another.
+
+Alignment needs no guessing. The box's ``--record-plan`` says at which stream sample it first heard
+sound, which ties its input stream to the riff; the dry bass it mixes into its output (at half level)
+is that input, frame for frame, so finding the riff in the recording places the box's output frame 0
+in the recording exactly, whatever JACK's graph adds. Subtracting the dry bass leaves the
+accompaniment alone, and the plan's notes are found in it by matching the accompaniment rendered
+offline from the same plan (the same FluidSynth, so the same sound).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import jack  # JACK-Client, a test dependency (pyproject [test])
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy.signal import butter, sosfilt
+
+from jambox.audio.jackd import JackServer
+from jambox.config.load import load_config
+from jambox.demo_riff import AUDIO_FILE, BPM
+from jambox.events import PlayedNote
+from jambox.perform.performer import Performer
+
+SR = 48000
+PERIOD = 128
+BEAT = int(60 / BPM * SR)  # the demo riff's true beat, in samples (its first beat at sample 0)
+DRY = 0.5
+BOX_SETTINGS = ["--set", f"audio.dry_level={DRY}", "--set", "performer.reverb=false", "--set", "audio.block_size=128"]
+
+
+def box_env(server):
+    env = dict(server.env)
+    env.pop("NOTIFY_SOCKET", None)
+    env.pop("INVOCATION_ID", None)
+    return env
+
+
+def start_box(server, tmp_path, *args):
+    cmd = [sys.executable, "-m", "jambox", "-v", "run", "--device", "system, JACK", "--no-keyboard",
+           "--state", str(tmp_path / "state.db"), "--seed", "3", "--record-plan", str(tmp_path / "plan.json"),
+           *BOX_SETTINGS, *args]
+    return subprocess.Popen(cmd, env=box_env(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
+
+
+class Rig:
+    """Two JACK clients in this process: one plays ``riff`` into the box, one records the box's output."""
+
+    def __init__(self, server: JackServer, riff: np.ndarray, seconds: float):
+        self.riff = riff.astype(np.float32)
+        self.rec = np.zeros(int(seconds * SR), np.float32)
+        self.play_pos = self.rec_pos = 0
+        self.play_start = self.rec_start = None
+        self.go = False
+        self.xruns = 0
+        self.player = jack.Client("riff-player", servername=server.name, no_start_server=True)
+        self.recorder = jack.Client("box-recorder", servername=server.name, no_start_server=True)
+        self.out = self.player.outports.register("out")
+        self.inp = self.recorder.inports.register("in")
+        self.player.set_process_callback(self._play)
+        self.recorder.set_process_callback(self._record)
+        self.recorder.set_xrun_callback(self._xrun)
+        self.player.activate()
+        self.recorder.activate()
+
+    def _xrun(self, delay):
+        self.xruns += 1
+
+    def _play(self, frames):
+        buf = self.out.get_array()
+        if not self.go or self.play_pos >= len(self.riff):
+            buf.fill(0)
+            return
+        if self.play_start is None:
+            self.play_start = self.player.last_frame_time
+        chunk = self.riff[self.play_pos:self.play_pos + frames]
+        buf[:len(chunk)] = chunk
+        buf[len(chunk):] = 0
+        self.play_pos += frames
+
+    def _record(self, frames):
+        if not self.go or self.rec_pos + frames > len(self.rec):
+            return
+        if self.rec_start is None:
+            self.rec_start = self.recorder.last_frame_time
+        self.rec[self.rec_pos:self.rec_pos + frames] = self.inp.get_array()
+        self.rec_pos += frames
+
+    def connect_box(self, timeout_s=60.0):
+        """Wait for the box's PortAudio ports, then wire player -> box -> recorder."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            ins = self.player.get_ports("PortAudio", is_audio=True, is_input=True)
+            outs = self.player.get_ports("PortAudio", is_audio=True, is_output=True)
+            if ins and outs:
+                self.player.connect(self.out, ins[0])
+                self.recorder.connect(outs[0], self.inp)
+                return ins[0].name, outs[0].name
+            time.sleep(0.1)
+        raise AssertionError("the box's PortAudio ports never appeared")
+
+    def close(self):
+        for c in (self.player, self.recorder):
+            c.deactivate()
+            c.close()
+
+
+def reference(plan) -> np.ndarray:
+    """The plan rendered offline: index j is output frame j (stream time j + latency compensation)."""
+    cfg = load_config(search=[]).with_overrides({"performer": {"reverb": False}}).performer
+    perf = Performer(SR, cfg)
+    perf.schedule([PlayedNote(**n) for n in plan["notes"]])
+    total = max(n["time"] + n["duration"] for n in plan["notes"]) + SR
+    out = np.zeros((total, 2), np.float32)
+    start = plan["latency_compensation"]
+    for a in range(0, total, PERIOD):
+        perf.render(out[a:a + PERIOD], start + a)
+    perf.close()
+    return out[:, 0]
+
+
+def highpass(x):
+    return sosfilt(butter(4, 2000, "highpass", fs=SR, output="sos"), x)
+
+
+def local_lag(rec, ref, at_rec, at_ref, search=480, width=1440):
+    """The lag (samples) that best matches ``ref`` around ``at_ref`` to ``rec`` around ``at_rec``."""
+    seg = ref[at_ref:at_ref + width]
+    if len(seg) < width or np.sum(seg ** 2) == 0:
+        return None
+    best, best_lag = -np.inf, None
+    for lag in range(-search, search + 1, 4):
+        a = at_rec + lag
+        if a < 0 or a + width > len(rec):
+            continue
+        c = float(np.dot(rec[a:a + width], seg))
+        if c > best:
+            best, best_lag = c, lag
+    if best_lag is None:
+        return None
+    for lag in range(best_lag - 4, best_lag + 5):  # refine to the sample
+        a = at_rec + lag
+        if 0 <= a and a + width <= len(rec):
+            c = float(np.dot(rec[a:a + width], seg))
+            if c > best:
+                best, best_lag = c, lag
+    return best_lag
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with JackServer(SR, PERIOD, log_path=tmp_path_factory.mktemp("jackd") / "jackd.log") as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def riff():
+    x, sr = sf.read(str(AUDIO_FILE), dtype="float32")
+    assert sr == SR
+    return x
+
+
+def play_through_box(server, tmp_path, riff, seconds, *extra):
+    rig = Rig(server, riff, seconds + 5)
+    box = start_box(server, tmp_path, "--duration", str(seconds), *extra)
+    try:
+        rig.connect_box()
+        rig.go = True
+        out, err = box.communicate(timeout=seconds + 120)
+    finally:
+        if box.poll() is None:
+            box.kill()
+            box.communicate()
+        rig.close()
+    assert box.returncode == 0, err[-3000:]
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    return rig, plan, err
+
+
+@pytest.fixture(scope="module")
+def riff_run(server, tmp_path_factory, riff):
+    tmp = tmp_path_factory.mktemp("run")
+    return play_through_box(server, tmp, riff, 30.0)
+
+
+def riff_index(plan, riff) -> int:
+    """riff sample = stream sample + this (from the first sample the box heard)."""
+    assert plan["first_input_sample"] is not None, "the box never heard the riff"
+    r1 = int(np.flatnonzero(np.abs(riff) > plan["first_input_level"])[0])
+    return r1 - plan["first_input_sample"]
+
+
+def output_origin(rig, plan, riff) -> int:
+    """Where the box's output frame 0 is in the recording: found by the dry bass (output frame k carries
+    input sample k), searched near what JACK's frame counters suggest."""
+    to_riff = riff_index(plan, riff)
+    s0 = -to_riff + 4800  # a stretch of riff before the box joins
+    length = 4 * SR
+    dry = riff[s0 + to_riff:s0 + to_riff + length]
+    guess = rig.play_start + to_riff - rig.rec_start
+    best, origin = -np.inf, None
+    for d in range(guess - 2048, guess + 2049):
+        a = d + s0
+        if a < 0 or a + length > rig.rec_pos:
+            continue
+        c = float(np.dot(rig.rec[a:a + length], dry))
+        if c > best:
+            best, origin = c, d
+    assert origin is not None
+    return origin
+
+
+@pytest.fixture(scope="module")
+def aligned(riff_run, riff):
+    """(plan, accompaniment as recorded with the dry bass taken out, index of output frame 0, stderr)."""
+    rig, plan, err = riff_run
+    origin = output_origin(rig, plan, riff)
+    to_riff = riff_index(plan, riff)
+    rec = rig.rec[:rig.rec_pos].copy()
+    k = np.arange(len(rec)) - origin + to_riff  # the riff sample in each recorded frame's dry bass
+    ok = (k >= 0) & (k < len(riff))
+    rec[ok] -= DRY * riff[k[ok]]
+    return plan, rec, origin, err, rig
+
+
+def test_the_dry_bass_comes_out_frame_for_frame_and_alone_before_the_box_joins(aligned, riff):
+    plan, acc, origin, _, rig = aligned
+    first_note = min(n["time"] for n in plan["notes"]) - plan["latency_compensation"]
+    before = acc[max(0, origin + plan["first_input_sample"]):origin + first_note - 4800]
+    assert len(before) > 2 * SR
+    assert np.abs(before).max() < 1e-4  # the output was exactly the dry bass until then
+
+
+def test_the_box_plays_its_plan_on_the_planned_samples(aligned):
+    plan, acc, origin, _, _ = aligned
+    drums = [n for n in plan["notes"] if n["part"] == "drums"]
+    assert len(drums) >= 16, f"the box played {len(drums)} drum notes"
+    ref = highpass(reference(plan))
+    rec = highpass(acc)
+    offset = plan["latency_compensation"]
+    lags = []
+    for n in drums:
+        frame = n["time"] - offset  # the output frame that plays it
+        lag = local_lag(rec, ref, origin + frame, frame)
+        if lag is not None:
+            lags.append(lag)
+    assert len(lags) >= 0.8 * len(drums)
+    deviation_ms = np.abs(lags) / SR * 1000
+    assert np.median(deviation_ms) <= 5.0, deviation_ms
+    assert plan["counters"]["performer_late_notes"] <= 0.05 * len(plan["notes"])
+
+
+def test_the_hits_are_on_the_riffs_beats(riff_run, riff):
+    rig, plan, _ = riff_run
+    to_riff = riff_index(plan, riff)
+    hits = [n["time"] + to_riff for n in plan["notes"] if n["part"] == "drums"]
+    step = BEAT / 4  # the generator's grid: sixteenths of the riff's true tempo (hits at random: ~37 ms)
+    off_grid_ms = [abs(h - round(h / step) * step) / SR * 1000 for h in hits]
+    assert np.median(off_grid_ms) <= 15.0, np.round(off_grid_ms, 1)
+
+
+def test_the_accompaniment_starts_within_the_configured_bars(aligned):
+    plan, acc, origin, _, _ = aligned
+    loud = np.flatnonzero(np.abs(acc) > 0.01)
+    assert len(loud), "nothing but the dry bass came out of the box"
+    first_out = int(loud[0]) - origin + plan["latency_compensation"]  # recording index -> stream time
+    riff_start = plan["first_input_sample"]
+    cfg = load_config(search=[])
+    bar = 4 * BEAT
+    loop_bars = plan["heard"]["loop_bars"] or 2
+    # the listener confirms the loop when it has heard it twice, the box then comes in at the
+    # configured number of loops, on the next downbeat (up to a bar later), with the hit's attack
+    allowed = ((cfg.generator.join_after_loops + 1) * loop_bars + 1) * bar + BEAT
+    assert first_out - riff_start <= allowed, f"came in after {(first_out - riff_start) / bar:.2f} bars"
+
+
+def test_the_run_reports_its_counters(riff_run):
+    _, plan, err = riff_run
+    c = plan["counters"]
+    assert c["stream_seconds"] >= 29.0
+    assert c["underruns"] == 0 and c["input_overruns"] == 0  # the box itself never starved or overflowed
+    assert "xruns" in err and "notes played" in err
+
+
+@pytest.mark.slow
+def test_no_xruns_in_a_minute_at_128_frames(server, tmp_path, riff):
+    rig, plan, _ = play_through_box(server, tmp_path, np.tile(riff, 2), 60.0)
+    c = plan["counters"]
+    assert c["stream_seconds"] >= 59.0
+    assert c["xruns"] == 0, c
+
+
+def test_sigterm_stops_cleanly_and_still_writes_the_plan(server, tmp_path, riff):
+    rig = Rig(server, riff, 20)
+    box = start_box(server, tmp_path)
+    try:
+        rig.connect_box()
+        rig.go = True
+        time.sleep(3.0)
+        box.send_signal(signal.SIGTERM)
+        out, err = box.communicate(timeout=30)
+    finally:
+        if box.poll() is None:
+            box.kill()
+            box.communicate()
+        rig.close()
+    assert box.returncode == 0, err[-3000:]
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan["counters"]["stream_seconds"] >= 2.0
+    assert "jambox run:" in err
+
+
+def test_list_devices_shows_the_jack_device(server):
+    out = subprocess.run([sys.executable, "-m", "jambox", "run", "--list-devices"], env=box_env(server),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert "system, JACK Audio Connection Kit (2 in, 2 out, 48000 Hz)" in out.stdout
+
+
+def test_a_missing_device_is_a_clear_error(server, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "jambox", "run", "--device", "no-such-card-4711", "--no-keyboard",
+                          "--state", str(tmp_path / "s.db"), *BOX_SETTINGS], env=box_env(server), capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 5, out.stderr
+    assert "no input audio device matches 'no-such-card-4711'" in out.stderr
+
+
+def test_a_refused_sample_rate_is_a_clear_error(server, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "jambox", "run", "--device", "system, JACK", "--no-keyboard",
+                          "--state", str(tmp_path / "s.db"), *BOX_SETTINGS, "--set", "audio.sample_rate=44100"],
+                         env=box_env(server), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 5, out.stderr
+    assert "refuses 44100 Hz" in out.stderr
+
+
+@pytest.mark.slow
+def test_with_retry_the_box_comes_back_after_the_jack_server_does(tmp_path):
+    """The server dies under the running box; with --retry it waits, and plays again on the new server."""
+    first = JackServer(SR, PERIOD, log_path=tmp_path / "jackd1.log").start()
+    box = start_box(first, tmp_path, "--retry", "--set", "audio.reopen_interval_s=0.5")
+    second = None
+    try:
+        probe = jack.Client("probe", servername=first.name, no_start_server=True)
+        deadline = time.monotonic() + 60
+        while not probe.get_ports("PortAudio") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert probe.get_ports("PortAudio"), "the box never opened its ports"
+        probe.close()
+        first.stop()  # the "device" goes away
+        time.sleep(2.0)
+        assert box.poll() is None, box.communicate()[1][-3000:]
+        second = JackServer(SR, PERIOD, name=first.name, log_path=tmp_path / "jackd2.log").start()
+        probe = jack.Client("probe2", servername=second.name, no_start_server=True)
+        deadline = time.monotonic() + 60
+        while not probe.get_ports("PortAudio") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert probe.get_ports("PortAudio"), "the box did not come back on the new server"
+        probe.close()
+        box.send_signal(signal.SIGTERM)
+        _, err = box.communicate(timeout=30)
+    finally:
+        if box.poll() is None:
+            box.kill()
+            box.communicate()
+        for s in (first, second):
+            if s is not None:
+                s.stop()
+    assert box.returncode == 0, err[-3000:]
+    assert "device lost" in err
+
+
+def test_without_retry_a_lost_server_is_an_audio_device_error(tmp_path):
+    server = JackServer(SR, PERIOD, log_path=tmp_path / "jackd.log").start()
+    box = start_box(server, tmp_path)
+    try:
+        probe = jack.Client("probe", servername=server.name, no_start_server=True)
+        deadline = time.monotonic() + 60
+        while not probe.get_ports("PortAudio") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        probe.close()
+        server.stop()
+        _, err = box.communicate(timeout=60)
+    finally:
+        if box.poll() is None:
+            box.kill()
+            box.communicate()
+        server.stop()
+    assert box.returncode == 5, err[-3000:]
+    assert "device lost" in err and "--retry" in err
