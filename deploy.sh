@@ -21,6 +21,8 @@
 #   --no-apt            do not install apt packages
 #   --no-user           do not create the jambox user and groups
 #   --no-systemctl      do not enable or restart the service (containers); readiness by --ready-cmd
+#   --systemctl PROG    the systemctl to call (default systemctl; with --root only called when given:
+#                       tests put a stand-in here)
 #   --ready-cmd CMD     the readiness check without systemctl (run by bash; $JAMBOX_CURRENT is the
 #                       release, $JAMBOX_CONFIG the config); default: the installed `jambox doctor`
 #                       on the config, model and soundfont. The real start, as systemd would see it:
@@ -49,6 +51,8 @@ HAT=""
 APT=1
 MAKE_USER=1
 SYSTEMCTL=1
+SYSTEMCTL_CMD=systemctl
+SYSTEMCTL_GIVEN=0
 READY_CMD=""
 READY_TIMEOUT=120
 MODELS=""
@@ -93,6 +97,7 @@ parse_args() {
             --no-apt) APT=0; PASS+=(--no-apt) ;;
             --no-user) MAKE_USER=0; PASS+=(--no-user) ;;
             --no-systemctl) SYSTEMCTL=0; PASS+=(--no-systemctl) ;;
+            --systemctl) need_value "$@"; SYSTEMCTL_CMD=$2; SYSTEMCTL_GIVEN=1; PASS+=(--systemctl "$2"); shift ;;
             --ready-cmd) need_value "$@"; READY_CMD=$2; PASS+=(--ready-cmd "$2"); shift ;;
             --ready-timeout) need_value "$@"; READY_TIMEOUT=$2; PASS+=(--ready-timeout "$2"); shift ;;
             --models) need_value "$@"; MODELS=$2; shift ;;
@@ -324,21 +329,28 @@ switch_current() {
     CHANGED=1
 }
 
+# use_systemctl: manage the service through systemd (on the box itself, or with an explicit --systemctl).
+use_systemctl() {
+    [ "$SYSTEMCTL" = 1 ] && { [ "$ROOT" = "" ] || [ "$SYSTEMCTL_GIVEN" = 1 ]; }
+}
+
+service_ctl() { "$SYSTEMCTL_CMD" "$@"; }
+
 # ready: is the new release up? systemd's answer (Type=notify), or --ready-cmd without systemctl.
 ready() {
     local opt=$1 etc=$2
-    if [ "$SYSTEMCTL" = 1 ] && [ "$ROOT" = "" ]; then
-        run systemctl daemon-reload
-        run systemctl enable --quiet jambox.service
-        if [ "$CHANGED" = 0 ] && systemctl is-active --quiet jambox.service; then
+    if use_systemctl; then
+        run "$SYSTEMCTL_CMD" daemon-reload
+        run "$SYSTEMCTL_CMD" enable --quiet jambox.service
+        if [ "$CHANGED" = 0 ] && service_ctl is-active --quiet jambox.service; then
             say "nothing changed and jambox.service is active"
             return 0
         fi
-        run systemctl reset-failed jambox.service 2>/dev/null || true
+        run "$SYSTEMCTL_CMD" reset-failed jambox.service 2>/dev/null || true
         say "restarting jambox.service and waiting up to ${READY_TIMEOUT}s for READY"
         # With Type=notify, restart returns once the service has sent READY=1, or fails.
-        run timeout "$READY_TIMEOUT" systemctl restart jambox.service || return 1
-        [ "$DRY_RUN" = 1 ] || systemctl is-active --quiet jambox.service || return 1
+        run timeout "$READY_TIMEOUT" "$SYSTEMCTL_CMD" restart jambox.service || return 1
+        [ "$DRY_RUN" = 1 ] || service_ctl is-active --quiet jambox.service || return 1
         return 0
     fi
     local cmd=$READY_CMD
@@ -356,15 +368,15 @@ ready() {
 rollback() {
     local opt=$1 reason=$2
     say "the new release is not ready ($reason): rolling back"
-    if [ "$SYSTEMCTL" = 1 ] && [ "$ROOT" = "" ] && [ ! -s "$TXN/previous" ]; then
+    if use_systemctl && [ ! -s "$TXN/previous" ]; then
         # A first install that never got ready: nothing to go back to, so do not leave it enabled.
-        systemctl disable --now jambox.service || true
+        service_ctl disable --now jambox.service || true
     fi
     restore_backups
-    if [ "$SYSTEMCTL" = 1 ] && [ "$ROOT" = "" ]; then
-        systemctl daemon-reload || true
+    if use_systemctl; then
+        service_ctl daemon-reload || true
         if [ -L "$opt/current" ]; then
-            systemctl restart jambox.service || say "the previous release did not start either: see journalctl -u jambox"
+            service_ctl restart jambox.service || say "the previous release did not start either: see journalctl -u jambox"
         fi
     fi
 }

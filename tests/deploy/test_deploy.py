@@ -280,3 +280,66 @@ def test_a_box_deployed_with_a_hat_passes_the_doctors_hat_checks(tmp_path, model
     assert lines[3].startswith("OK       spi: /dev/spidev0.0")
     boot = (root / "boot/firmware/config.txt").read_text()
     assert boot.index("dtparam=audio=on") < boot.index("dtparam=audio=off")  # the later line wins on the Pi
+
+
+STAND_IN_SYSTEMCTL = r'''#!/usr/bin/env bash
+# A stand-in for systemctl on a box: logs each call; `restart` starts the installed release as systemd
+# starts a Type=notify unit (jambox.appliance.ready: a real notify socket) and returns once it is READY
+# or has failed; `is-active` answers from the last restart. FAKE_FAIL=1 makes the service fail to start.
+echo "$*" >>"$FAKE_LOG"
+state="$FAKE_ROOT/.service-state"
+case "$1" in
+    restart)
+        current="$FAKE_ROOT/opt/jambox/current/venv/bin"
+        if [ "${FAKE_FAIL:-0}" = 1 ] && [ "$(readlink "$FAKE_ROOT/opt/jambox/current")" != "$FAKE_GOOD" ]; then
+            echo failed >"$state"; exit 1
+        fi
+        if "$current/python" -m jambox.appliance.ready --timeout 60 -- "$current/jambox" \
+                --config "$FAKE_ROOT/etc/jambox/jambox.toml" run --device jack --duration 20 --state "$FAKE_ROOT/state.db"; then
+            echo active >"$state"
+        else
+            echo failed >"$state"; exit 1
+        fi ;;
+    is-active) [ "$(cat "$state" 2>/dev/null)" = active ] ;;
+    *) exit 0 ;;
+esac
+'''
+
+
+@pytest.mark.slow
+def test_with_systemctl_deploy_waits_for_ready_and_restarts_the_old_release_on_failure(tmp_path, models, checkout):
+    if shutil.which("jackd") is None:
+        pytest.fail("jackd is missing (apt install jackd2)")
+    from jambox.audio.jackd import JackServer
+
+    root = tmp_path / "box"
+    root.mkdir()
+    stand_in = tmp_path / "systemctl"
+    stand_in.write_text(STAND_IN_SYSTEMCTL)
+    stand_in.chmod(0o755)
+    log = tmp_path / "systemctl.log"
+    with JackServer(48000, 128, log_path=tmp_path / "jackd.log") as server:
+        env = dict(server.env, FAKE_LOG=str(log), FAKE_ROOT=str(root))
+        cmd = ["bash", str(checkout / "deploy.sh"), "--local", "--root", str(root), "--site-packages", SITE,
+               "--python", BASE_PYTHON, "--systemctl", str(stand_in)]
+        r = subprocess.run(cmd + ["--models", str(models)], capture_output=True, text=True, timeout=300,
+                           cwd=checkout, env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert log.read_text().splitlines() == ["daemon-reload", "enable --quiet jambox.service",
+                                                "reset-failed jambox.service", "restart jambox.service",
+                                                "is-active --quiet jambox.service"]
+        assert "ready after " in r.stdout and "ready: release" in r.stdout
+        good = os.readlink(root / "opt/jambox/current")
+
+        # A new release that does not start: deploy.sh puts the old one back and restarts it.
+        other = tmp_path / "models"
+        shutil.copytree(models, other)
+        (other / "NOTE.md").write_text("a retrained model\n")
+        log.write_text("")
+        r = subprocess.run(cmd + ["--models", str(other)], capture_output=True, text=True, timeout=300, cwd=checkout,
+                           env=dict(env, FAKE_FAIL="1", FAKE_GOOD=good))
+        assert r.returncode != 0 and "rolled back" in r.stderr
+        assert os.readlink(root / "opt/jambox/current") == good
+        calls = log.read_text().splitlines()
+        assert calls[-3:] == ["restart jambox.service", "daemon-reload", "restart jambox.service"]
+        assert (root / ".service-state").read_text().strip() == "active"  # the old release runs again
