@@ -23,6 +23,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cache", metavar="DIR", help="cache of encoded data (default: the user cache dir)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--metrics-only", action="store_true",
+                        help="recompute the metrics of the checkpoint already in --out (no training)")
 
 
 def run(args, config) -> int:
@@ -32,6 +34,12 @@ def run(args, config) -> int:
     if args.epochs is not None and args.epochs < 1:
         raise ValueRangeError(f"--epochs must be at least 1, not {args.epochs}")
     out = Path(args.out) if args.out else (DEFAULT_OUT.with_name("train-quick") if args.quick else DEFAULT_OUT)
+    if args.metrics_only:
+        from jambox.train.pipeline import evaluate_run
+
+        result = evaluate_run(out, cache_dir=Path(args.cache) if args.cache else None, progress=not args.no_progress)
+        print(json.dumps(result["metrics"], indent=2))
+        return 0
     result = train_run(Path(args.data), out, quick=args.quick, seed=args.seed, epochs=args.epochs,
                        cache_dir=Path(args.cache) if args.cache else None, threads=args.threads,
                        progress=not args.no_progress)

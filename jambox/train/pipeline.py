@@ -30,7 +30,7 @@ def train_run(data_dir: Path, out_dir: Path, *, quick: bool, seed: int, epochs: 
     params = dict(QUICK if quick else FULL)
     if epochs:
         params["epochs"] = epochs
-    cfg = TrainConfig(seed=seed, threads=threads, **params)
+    cfg = TrainConfig(seed=seed, threads=1 if quick else threads, **params)
     nets, report = train(drums, harmony, cfg, progress=progress)
     metrics = evaluate(nets, drums, harmony, seed=seed, quick=quick, progress=progress)
     metrics["validation_losses"] = report["history"][-1]["val"]
@@ -48,6 +48,33 @@ def train_run(data_dir: Path, out_dir: Path, *, quick: bool, seed: int, epochs: 
     save_checkpoint(ck, nets, cfg, info)
     (out_dir / "metrics.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
     return {"checkpoint": ck, "metrics": metrics, "info": info}
+
+
+def evaluate_run(out_dir: Path, *, cache_dir: Path | None = None, progress: bool = True) -> dict:
+    """Recompute the held-out metrics of the checkpoint in ``out_dir`` (after a change to the metrics)."""
+    from jambox.train.metrics import evaluate
+
+    ck_path = Path(out_dir) / "checkpoint.pt"
+    nets, ck = load_checkpoint(ck_path)
+    info = ck.get("info", {})
+    seed = int(ck.get("train", {}).get("seed", 0))
+    drums, harmony, _ = D.build_tables(Path(info["data_dir"]), quick=bool(info.get("quick")), seed=seed,
+                                       cache_dir=cache_dir, progress=progress)
+    metrics = evaluate(nets, drums, harmony, seed=seed, quick=bool(info.get("quick")), progress=progress)
+    metrics["validation_losses"] = info.get("metrics", {}).get("validation_losses")
+    info["metrics"] = metrics
+    ck["info"] = info
+    torch_save(ck, ck_path)
+    (Path(out_dir) / "metrics.json").write_text(json.dumps(info, indent=2, default=str) + "\n")
+    return {"checkpoint": ck_path, "metrics": metrics, "info": info}
+
+
+def torch_save(obj, path: Path) -> None:
+    from jambox.train.net import torch
+
+    tmp = Path(path).with_suffix(".tmp")
+    torch.save(obj, tmp)
+    tmp.replace(path)
 
 
 def _command(quick: bool, seed: int, epochs: int | None) -> str:
