@@ -43,7 +43,8 @@ HATS = (
                                   (24, "SPI reset"), (25, "data-ready line"), (12, "ADC reset"),
                                   (13, "ADC oversampling"), (16, "ADC oversampling"), (26, "ADC oversampling"))),
     Hat("codeczero", "Raspberry Pi Codec Zero", "rpi-codeczero", ("Zero", "IQaudIOCODEC"), (),
-        ("codec zero", "codeczero"), HAT_ID + I2C + I2S),
+        ("codec zero", "codeczero"),
+        HAT_ID + I2C + I2S + ((23, "status LED"), (24, "status LED"), (27, "push-button pads"))),
 )
 
 

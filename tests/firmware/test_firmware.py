@@ -113,3 +113,11 @@ def test_readme_links_the_wiring_table_and_names_every_hat():
     assert "(WIRING.md)" in text
     for h in HATS:
         assert h.overlay in text and f"hats/{h.key}/" in text
+
+
+def test_the_default_pins_would_clash_with_the_codec_zero():
+    cfg = load_config(search=[]).with_overrides({"controls": {"gpio": True}})
+    c = check_pins(Context(config=cfg), hat("codeczero"))
+    assert c.status == PROBLEM
+    assert "gpio.footswitch_pin = 23 is used by the Raspberry Pi Codec Zero (status LED)" in c.message
+    assert "gpio.softer_pin = 27" in c.message
