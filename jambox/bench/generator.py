@@ -83,6 +83,15 @@ def musical_figures(notes: list[PlayedNote], riff: DemoRiff, start: float, end: 
     kick_steps = {round(n.time / riff.step) for n in kicks}
     snare_pos = [round(n.time / riff.step) % 16 for n in snares]
     attacks = group_attacks(keys)
+    changes, on_bass = 0, 0
+    previous: frozenset[int] | None = None
+    for attack in attacks:
+        pcs = frozenset(n.pitch % 12 for n in attack)
+        if previous is not None and pcs != previous:
+            changes += 1
+            step = round(attack[0].time / riff.step)
+            on_bass += step in bass_steps or step % 4 == 0
+        previous = pcs
     return {
         "drum_hits_per_bar": round(len(drums) / bars, 2),
         "drum_mean_velocity": round(float(np.mean([n.velocity for n in drums])), 1) if drums else None,
@@ -94,6 +103,9 @@ def musical_figures(notes: list[PlayedNote], riff: DemoRiff, start: float, end: 
         "keys_notes_per_attack": round(len(keys) / max(1, len(attacks)), 2),
         "keys_range": [min(n.pitch for n in keys), max(n.pitch for n in keys)] if keys else None,
         "keys_tension": round(harmonic_tension(keys, bass, 4, "minor"), 3),
+        "keys_changes_per_bar": round(changes / bars, 2),
+        "keys_changes_on_bass_onsets_or_beats": round(on_bass / max(1, changes), 3),
+        "keys_lowest_above_bass_highest": (min(n.pitch for n in keys) - max(n.pitch for n in bass)) if keys and bass else None,
     }
 
 
