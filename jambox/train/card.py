@@ -13,6 +13,61 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
+def _get(d: dict, *keys, default="?"):
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return default
+        d = d[k]
+    return d
+
+
+def summary(metrics: dict) -> str:
+    """The headline figures as Markdown tables (the full JSON follows them in the card)."""
+    d, h = metrics.get("drums", {}), metrics.get("harmony", {})
+    rows = ["| figure (held out) | model | pattern bank | n-gram | other |", "| --- | --- | --- | --- | --- |"]
+
+    def trio(name, key, better):
+        v = d.get(key, {})
+        rows.append(f"| {name} ({better}) | {v.get('model', '?')} | {v.get('pattern_bank', '?')} | "
+                    f"{v.get('ngram', '?')} | |")
+
+    trio("drum NLL, nats/step", "nll_per_step", "lower is better")
+    trio("drum hit F1 given the rhythm", "hit_f1_given_rhythm", "higher is better")
+    ka = d.get("kick_alignment_with_low_onsets", {})
+    rows.append("| kick on given low onsets: precision / recall | "
+                + " | ".join(f"{_get(ka, k, 'precision')} / {_get(ka, k, 'recall')}" for k in
+                             ("model", "pattern_bank", "ngram")) + " | |")
+    var = d.get("variety", {})
+    rows.append("| distinct bars per 16 / bar-to-bar similarity | "
+                + " | ".join(f"{_get(var, k, 'distinct_bars_per_16')} / {_get(var, k, 'bar_to_bar_similarity')}"
+                             for k in ("model", "pattern_bank", "ngram"))
+                + f" | real: {_get(var, 'real', 'distinct_bars_per_16')} / {_get(var, 'real', 'bar_to_bar_similarity')} |")
+    acc = h.get("chord_accuracy_given_bass", {})
+    rows.append(f"| chord accuracy given the bass, teacher-forced | {acc.get('model_teacher_forced', '?')} | | "
+                f"{acc.get('ngram_teacher_forced', '?')} | |")
+    rows.append(f"| chord accuracy given the bass, free running | {acc.get('model_free_running', '?')} | | "
+                f"{acc.get('ngram_free_running', '?')} | bass-triad rule: {acc.get('bass_triad_rule', '?')} |")
+    ik = h.get("chord_tones_in_key", {})
+    rows.append(f"| chord tones in key at dissonance 0.1 | {ik.get('model_at_dissonance_0.1', '?')} | | | "
+                f"real: {ik.get('real', '?')} |")
+    lines = ["\n".join(rows), ""]
+    curve = h.get("tension_vs_dissonance", {})
+    lines.append("Controls (each set for every step; the same descriptor measured on what the model plays):")
+    lines.append("")
+    lines.append("| control | setting -> measured |")
+    lines.append("| --- | --- |")
+    lines.append("| dissonance -> mean chord tension | " + ", ".join(f"{k}: {v}" for k, v in curve.items()) + " |")
+    ctl = d.get("controls", {})
+    for name, meas in (("energy", "hits_per_step"), ("energy", "mean_velocity"), ("syncopation", "syncopation"),
+                       ("busyness", "busyness")):
+        if name in ctl:
+            lines.append(f"| {name} -> {meas} | " + ", ".join(f"{k}: {v.get(meas)}" for k, v in ctl[name].items())
+                         + f", real: {_get(ctl, 'real', meas)} |")
+    kd = h.get("keys_attacks_per_step_vs_keys_density", {})
+    lines.append("| keys_density -> keys attacks per step | " + ", ".join(f"{k}: {v}" for k, v in kd.items()) + " |")
+    return "\n".join(lines)
+
+
 def write_model_card(path: Path, info: dict, ck: dict, paths: dict, parity: dict, parity_steps: int) -> Path:
     from jambox.train.parity import TOLERANCE
 
@@ -72,6 +127,10 @@ never from invented patterns.
 - Validation losses per epoch: {json.dumps([h.get('val') for h in hist])}
 
 ## Held-out metrics (with baselines from the same run)
+
+{summary(metrics)}
+
+All figures (`runs/train/metrics.json`):
 
 ```json
 {json.dumps(metrics, indent=2)}
