@@ -80,6 +80,9 @@ HUMAN_TIMING = 0.04
 GHOST_DROP = 0.15  # kept patterns: chance that a ghost note (velocity < 0.35) is left out this time
 STRUM_S = 0.0015  # keys: spread of a chord's notes (a hand is never exactly together)
 VARIATIONS = ("fill", "break", "substitution")
+FILL_GAIN = 3.0  # logit shift at the end of a fill, times FILL_SHAPE per voice
+FILL_SHAPE = (0.0, 1.0, -1.0, -1.0, 1.0, 1.0, 1.0, -1.0, -1.0)  # by features.DRUM_VOICES
+FILL_CRESCENDO = 0.25  # velocity rise over a fill
 STRAIGHT = 0.5  # the swing the nets are conditioned on (see _step)
 
 
@@ -348,6 +351,7 @@ class Generator:
         resolving = not c.hold_tension and self._phrase_end(step, heard)
         dissonance = c.dissonance * (RESOLVE_FACTOR if resolving else 1.0)
         fill = 1.0 if in_var and var.kind == "fill" else 0.0
+        fill_progress = (step.time - var.start) / max(1.0, var.end - var.start) if fill else 0.0
         tempo = heard.tempo_bpm or 60.0 * self.sample_rate / heard.beat_period
 
         # The nets are told the grid is straight and the swing is applied afterwards, as a warp of the
@@ -402,16 +406,20 @@ class Generator:
                 vel01 = min(1.0, max(0.02, vel01 + self.sampler.normal(HUMAN_VELOCITY)))
                 off = min(0.5, max(-0.5, off + self.sampler.normal(HUMAN_TIMING)))
             else:
-                if repeat:
+                if repeat and not fill:
                     bias += repeat if h.hits[ago, v] else -0.5 * repeat
+                if fill:  # a fill builds toward the downbeat: toms and snare take over from the cymbals
+                    bias += FILL_GAIN * fill_progress * FILL_SHAPE[v]
                 hit, p = self.sampler.hit(float(y.drum_hit_logits[v]), temp, bias)
                 if not hit:
                     continue
                 vel01 = min(1.0, max(0.02, float(y.drum_velocity[v])))
                 off = min(0.5, max(-0.5, float(y.drum_offset[v])))
                 src = (vel01, off, p, self.sampler.uniform())
-            if v == F.CRASH and step.step_in_bar != 0 and fill == 0.0:
-                continue  # a crash belongs on a downbeat (or in a fill)
+            if v == F.CRASH and step.step_in_bar != 0:
+                continue  # a crash belongs on a downbeat (the one after a fill gets one anyway)
+            if fill:
+                vel01 = min(1.0, vel01 * (1.0 + FILL_CRESCENDO * fill_progress))
             hits[v] = 1.0
             self._prev_vel[v] = vel01
             self._prev_off[v] = off
@@ -426,10 +434,14 @@ class Generator:
                     hits[v] = 1.0
                     self._prev_vel[v], self._prev_off[v] = vel01, 0.0
                     h.velocity[row, v], h.offset[row, v], h.prob[row, v], h.u[row, v] = vel01, 0.0, 1.0, 0.0
-        if hits[F.CLOSED_HAT] and hits[F.OPEN_HAT]:  # one hi-hat: keep the louder
-            loser = F.CLOSED_HAT if self._prev_vel[F.OPEN_HAT] >= self._prev_vel[F.CLOSED_HAT] else F.OPEN_HAT
-            hits[loser] = 0.0
-            self._prev_vel[loser] = self._prev_off[loser] = 0.0
+        # One hand keeps time: of the hi-hats and the ride sounding on one step, the loudest plays.
+        keepers = [v for v in F.TIME_KEEPERS if hits[v]]
+        if len(keepers) > 1:
+            loudest = max(keepers, key=lambda v: self._prev_vel[v])
+            for v in keepers:
+                if v != loudest:
+                    hits[v] = 0.0
+                    self._prev_vel[v] = self._prev_off[v] = 0.0
         h.hits[row] = hits > 0
         for v in np.flatnonzero(hits).tolist():
             group = VOICE_GROUP[v]

@@ -309,3 +309,42 @@ def test_keep_repeats_the_loop_with_small_human_variation_and_survives_json(mode
     assert v0 != v1  # not a frozen loop: a human plays it a little differently each time
     g.hold_pattern(None)
     assert not g.holding
+
+
+def play_variation(model, kind: str, seed: int):
+    g = Generator(model, SR, seed)
+
+    def offer(now, heard):
+        if now == int(7 * BAR):
+            g.offer_variation(kind, int(7 * BAR), int(8 * BAR))
+
+    return run(g, Riff(), ControlState(), 4 * BAR, 9 * BAR, on_hop=offer)
+
+
+def test_a_fill_builds_on_snare_and_toms_and_lands_on_a_crash(model):
+    fill_hits, plain_hits, crashes = 0, 0, 0
+    for seed in (1, 2, 3):
+        notes = play_variation(model, "fill", seed)
+        drum_notes = drums(notes)
+        fill_hits += sum(n.pitch in (38, 45, 47, 50) for n in drum_notes if 7.5 * BAR <= n.time < 8 * BAR)
+        plain_hits += sum(n.pitch in (38, 45, 47, 50) for n in drum_notes if 5.5 * BAR <= n.time < 6 * BAR)
+        crashes += any(n.pitch == 49 and abs(n.time - 8 * BAR) < STEP for n in drum_notes)
+    assert fill_hits > 1.5 * plain_hits
+    assert crashes == 3
+
+
+def test_a_break_leaves_space_then_comes_back_on_the_downbeat(model):
+    notes = play_variation(model, "break", 1)
+    assert not [n for n in drums(notes) if 7 * BAR <= n.time < 8 * BAR - STEP]
+    assert {36, 49} <= {n.pitch for n in drums(notes) if abs(n.time - 8 * BAR) < STEP}
+    assert len({n.time for n in keys(notes) if 7 * BAR + STEP <= n.time < 8 * BAR}) == 0
+
+
+def test_a_chord_substitution_changes_the_harmony_for_its_bar_only(model):
+    notes = play_variation(model, "substitution", 1)
+
+    def pcs(a, b):
+        return {n.pitch % 12 for n in keys(notes) if a <= n.time < b}
+
+    assert pcs(7 * BAR, 8 * BAR) != pcs(5 * BAR, 6 * BAR)
+    assert pcs(8 * BAR + BEAT, 9 * BAR) == pcs(5 * BAR, 6 * BAR)  # and back
