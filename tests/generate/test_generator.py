@@ -348,3 +348,38 @@ def test_a_chord_substitution_changes_the_harmony_for_its_bar_only(model):
 
     assert pcs(7 * BAR, 8 * BAR) != pcs(5 * BAR, 6 * BAR)
     assert pcs(8 * BAR + BEAT, 9 * BAR) == pcs(5 * BAR, 6 * BAR)  # and back
+
+
+def test_odd_meters_a_meter_change_and_an_unknown_key_play_on(model):
+    g = Generator(model, SR, 2)
+    riff = Riff()
+    notes = run(g, riff, ControlState(), 4 * BAR, 6 * BAR)
+    eighth = BEAT / 2
+
+    def seven_eight(now):
+        return replace(riff.heard(now), meter=(7, 8), beat_period=eighth, downbeat=int(6 * BAR), key_tonic=None,
+                       loop_bars=None, loop_start=None)
+
+    later = []
+    for now in range(int(6 * BAR), int(6 * BAR + 4 * 7 * eighth), 256):
+        later += g.plan(seven_eight(now), ControlState(), now, now + 256 + int(2 * STEP))
+    times = [n.time for n in notes + later]
+    assert later and min(n.time for n in later) >= 6 * BAR - 2 * STEP
+    assert all(n.time >= n.planned_at for n in notes + later) and times
+    bar_steps = {round((n.time - 6 * BAR) / STEP) % 14 for n in drums(later) if n.pitch == 36}
+    assert bar_steps  # the kick still plays, on the 14-step bar
+    assert all(48 <= n.pitch <= 72 for n in keys(later))  # keys from a guessed key (the riff's notes)
+
+
+def test_silence_no_grid_and_no_notes_plan_nothing_or_drums_only(model):
+    g = Generator(model, SR, 2)
+    assert g.plan(Heard(sample_rate=SR), ControlState(), 0, 10_000) == []
+    no_anchor = Heard(sample_rate=SR, tempo_bpm=BPM, beat_period=BEAT)
+    assert g.plan(no_anchor, ControlState(), 0, 10_000) == []
+    empty = Heard(sample_rate=SR, tempo_bpm=BPM, beat_period=BEAT, beat_phase=0, downbeat=0)
+    notes = []
+    for now in range(0, int(2 * BAR), 256):
+        notes += g.plan(empty, ControlState(), now, now + 256 + int(2 * STEP))
+    assert not keys(notes)  # no key and no notes to guess one from: the keys wait
+    with pytest.raises(ValueRangeError, match="beat period"):
+        g.plan(replace(empty, beat_period=float("nan")), ControlState(), int(2 * BAR), int(3 * BAR))
