@@ -383,3 +383,10 @@ def test_silence_no_grid_and_no_notes_plan_nothing_or_drums_only(model):
     assert not keys(notes)  # no key and no notes to guess one from: the keys wait
     with pytest.raises(ValueRangeError, match="beat period"):
         g.plan(replace(empty, beat_period=float("nan")), ControlState(), int(2 * BAR), int(3 * BAR))
+
+
+def test_the_tflite_backend_drives_the_same_generator():
+    tfl = load_model(None, backend="tflite")
+    notes = run(Generator(tfl, SR, 5), Riff(), ControlState(), 4 * BAR, 6 * BAR)
+    assert drums(notes) and keys(notes)
+    assert {n.pitch for n in drums(notes)} <= set(F.DRUM_PITCHES)
