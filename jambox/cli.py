@@ -8,7 +8,7 @@ import logging
 import sys
 
 from jambox import __version__
-from jambox.errors import JamboxError
+from jambox.errors import ConfigError, JamboxError
 
 # name -> module under jambox.commands; each has HELP, add_arguments(parser) and run(args, config).
 COMMANDS = {
@@ -70,7 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from jambox.config import load_config
 
-        config = load_config(args.config)
+        try:
+            config = load_config(args.config)
+        except ConfigError:
+            if not getattr(args._module, "REPORTS_CONFIG_ERRORS", False):
+                raise
+            config = None  # the command (doctor) reports the configuration's problems itself
         return int(args._module.run(args, config) or 0)
     except JamboxError as e:
         print(f"jambox {args.command}: {e}", file=sys.stderr)
