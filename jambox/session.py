@@ -389,8 +389,29 @@ class Session:
         except JamboxError as e:
             events.append(f"the kept pattern for this riff cannot be played: {e}")
             return
+        restored = self._restore_settings([parts[p].get("settings") or {} for p in PARTS if p in parts])
+        self._controls = self._build()
         events.append(f"recalled the kept {' and '.join(p for p in PARTS if p in parts)} for this riff"
-                      + (" (a similar riff)" if recalled.get("match") == "similar" else ""))
+                      + (" (a similar riff)" if recalled.get("match") == "similar" else "")
+                      + (f", with {', '.join(restored)} as kept" if restored else ""))
+
+    def _restore_settings(self, kept: list[dict]) -> list[str]:
+        """The knobs as they were when the pattern was kept (those the player has not moved this
+        session): the kept sound includes them, the dissonance colouring the chords most of all."""
+        restored = []
+        for settings in kept:
+            for k in CONTROLS:
+                v = settings.get(k)
+                if k in self._touched or isinstance(v, bool) or not isinstance(v, (int, float)):
+                    continue
+                v = min(1.0, max(0.0, float(v)))
+                if abs(v - self._values[k]) > 1e-6:
+                    self._values[k] = v
+                    if k not in restored:
+                        restored.append(k)
+            if settings.get("hold_tension") is True and "dissonance" not in self._touched:
+                self._hold_tension = True
+        return restored
 
     def _riff_identity(self, heard: Heard) -> tuple | None:
         if heard.loop_bars is None or heard.loop_start is None or heard.beat_period is None:

@@ -242,6 +242,8 @@ def test_actions_kept_patterns_and_suggestions_go_to_the_memory_and_the_riff_is_
         j = jam(config, model, memory=memory, seed=4, surprise=0.0).until(6 * BAR)
         assert any(e.startswith("recalled the kept drums and keys") for _, e in j.events)
         assert j.generator.holding
+        c = j.session.controls()
+        assert c.dissonance == pytest.approx(0.35) and c.hold_tension  # the settings it was kept with
 
 
 def test_a_new_riff_lets_the_kept_pattern_go(config, model):
