@@ -116,9 +116,10 @@ class Session:
         return self._riff
 
     def settings(self, heard: Heard | None = None) -> dict:
-        """The controls in force, as the memory stores them."""
+        """The controls in force, as the memory stores them. The taste qualities (syncopation,
+        busyness, keys density) are not among them: the memory learns those from what was kept,
+        measured, not from what the box was asked for."""
         s = {k: round(v, 4) for k, v in self._values.items()}
-        s.update({k: round(v, 4) for k, v in self._taste.items()})
         s["hold_tension"] = self._hold_tension
         s["voice_levels"] = {k: round(v, 4) for k, v in sorted(self._voice_levels.items())}
         s["playing"] = self._playing
