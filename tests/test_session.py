@@ -13,6 +13,7 @@ from jambox.config import load_config
 from jambox.controls.actions import Action
 from jambox.events import Heard, Note, PlayedNote
 from jambox.generate import Generator, load_model
+from jambox.generate.generator import DEFAULT_TASTE, TASTE_FIELDS
 from jambox.memory import Memory
 from jambox.session import Session
 
@@ -290,3 +291,18 @@ def test_a_kind_of_suggestion_the_player_always_lets_go_is_tried_less(config, mo
         told_fills, told_total = fills_offered(memory)
     assert fresh_total >= 5 and told_total == fresh_total
     assert told_fills < fresh_fills
+
+
+def test_learned_taste_sets_where_the_controls_and_the_conditioning_start(config, model, tmp_path):
+    path = tmp_path / "state.db"
+    with Memory.open(path) as memory:  # a past session: the player turned energy down and kept sparse keys
+        memory.record_action("set", source="test", stream_time=0, control="energy", value=0.2, effect="",
+                             settings={"energy": 0.2, "playing": True, "meter": [4, 4], "tempo_bpm": 120.0}, riff=None)
+        memory.save_kept(None, "keys", {}, {"energy": 0.2, "keys_density": 0.05})
+        memory.end_session(stream_time=SR * 120)
+    with Memory.open(path) as memory:
+        j = jam(config, model, memory=memory)
+        c = j.session.controls()
+        assert c.energy < config.initial.energy - 0.1
+        keys_density = dict(zip(TASTE_FIELDS, c.taste))["keys_density"]
+        assert keys_density < DEFAULT_TASTE["keys_density"] - 0.05
