@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from jambox.errors import AudioDeviceError
 log = logging.getLogger(__name__)
 
 FLUID_GRID = 64  # render in multiples of FluidSynth's block so notes keep their exact grid line
+SWITCH_INTERVAL_S = 0.001  # the GIL switch interval while a real device runs (see start)
 STALL_S = 2.0  # no callback for this long while running: the device is gone
 STALL_CHECK_S = 0.5
 FIRST_SOUND_LEVEL = 0.01  # the plan records the first input sample above this (aligns recordings)
@@ -100,6 +102,7 @@ class LiveEngine:
         self.hops = 0
         self.started_at: float | None = None
         self.realtime = realtime
+        self._switch_interval: float | None = None
         self.stop_at: int | None = None  # stream time at which to stop (``--duration``)
         self._block_buf = np.zeros((self.chunk, 2), np.float32)
         self._quit = threading.Event()
@@ -122,6 +125,11 @@ class LiveEngine:
         if hasattr(self.stream, "ready"):
             self.stream.ready = self._ready_for_block
             self.stream.progress = self._progress
+        if self.realtime:
+            # The callback must take the GIL to run; a thread holding it gives it up only at the
+            # switch interval (5 ms by default: two blocks of 128 frames). 1 ms keeps that wait short.
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._render_fill()  # prefill: the first callback finds its accompaniment ready
         self._spawn("jambox-render", self._render_loop)
         self._spawn("jambox-logic", self._logic_loop)
@@ -153,6 +161,9 @@ class LiveEngine:
                         log.error("%s did not stop within 5 s", th.name)
             finally:
                 self._threads.clear()
+                if self._switch_interval is not None:
+                    sys.setswitchinterval(self._switch_interval)
+                    self._switch_interval = None
                 if "stream-open" in self._started:
                     self.stream.close()
                 self._started.clear()
