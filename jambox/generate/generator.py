@@ -71,7 +71,8 @@ RESOLVE_FACTOR = 0.2  # dissonance kept over a phrase end when the tension is no
 TONIC_PULL = 1.5  # chord logit bonus of the tonic at a phrase end (a cadence)
 CLASH_GAIN = 8.0  # chord logit penalty per unit of clash with the riff, at dissonance 0 (none at 1)
 REPEAT_GAIN = 2.0  # logit bonus of repeating what was played one loop ago, at surprise 0
-CHORD_STAY = 1.0  # logit bonus of the chord already sounding at a change point
+CHORD_REPEAT = 0.5  # of REPEAT_GAIN for the chord: the harmony follows the bass more than the habit
+CHORD_STAY = 0.3  # logit bonus of the chord already sounding at a change point (the nets hold chords too)
 CHANGE_ATTACK = 3.0  # keys hit logit bonus when the chord changes (play the new chord)
 LISTEN_MARGIN_S = 0.06  # how long after a note starts the listener has reported it
 DRUM_NOTE_S = 0.08  # drum note length (GM drums mostly ignore note-off)
@@ -476,7 +477,7 @@ class Generator:
                 if self._prev_chord != F.NO_CHORD:
                     bias[self._prev_chord] += CHORD_STAY
                 if repeat and h.chord[ago] != F.NO_CHORD:
-                    bias[int(h.chord[ago])] += repeat
+                    bias[int(h.chord[ago])] += CHORD_REPEAT * repeat
                 if resolving:
                     bias[F.chord_index(0, F.CHORD_QUALITIES.index("min" if minor else "maj"))] += TONIC_PULL
                 chord = self.sampler.categorical(y.chord_logits, temp, nucleus, bias)
