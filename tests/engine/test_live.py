@@ -217,3 +217,35 @@ def test_duration_stops_on_stream_time_and_the_plan_is_written(cfg, tmp_path):
     assert plan["sample_rate"] == SR and plan["block_size"] == 128
     assert [n["time"] for n in plan["notes"]] == [times[0] + LEAD]
     assert plan["counters"]["xruns"] == 0
+
+
+def test_the_full_chain_live_plans_exactly_what_it_plans_offline(cfg):
+    """The same hops in the same order: live (in-memory device, threads) and offline agree note for note."""
+    import soundfile as sf
+
+    from jambox.demo_riff import AUDIO_FILE
+    from jambox.engine.chain import Chain
+    from jambox.engine.offline import run_offline
+    from jambox.generate import load_model
+
+    full = cfg.with_overrides({"audio": {"dry_level": 1.0}})
+    riff, sr = sf.read(str(AUDIO_FILE), dtype="float32")
+    riff = riff[: 16 * SR]  # far enough past the join (about 10 s)
+    model = load_model(full.generator.model or None, backend=full.generator.backend)
+
+    offline = Chain(full, model=model, memory=None, seed=5)
+    try:
+        run_offline(offline, riff, tail_s=0.0)
+    finally:
+        offline.close()
+    live = Chain(full, model=model, memory=None, seed=5)
+    stream = MemoryStream(riff, SR, 128, record=False)
+    engine = LiveEngine(full, live, stream)
+    try:
+        engine.run()
+    finally:
+        live.close()
+    n = min(len(live.record.played), len(offline.record.played))
+    assert n >= 20
+    assert live.record.played[:n] == offline.record.played[:n]
+    assert engine.counters()["performer_late_notes"] == 0
