@@ -133,6 +133,9 @@ def run(quick: bool = False) -> dict:
         m = musical_figures(n, riff, start, end)
         figures[f"drum_hits_per_bar_at_energy_{e:g}"] = m["drum_hits_per_bar"]
         figures[f"drum_mean_velocity_at_energy_{e:g}"] = m["drum_mean_velocity"]
+    for kd in (0.1, 0.6):
+        n, _ = play(model, ControlState(taste=(0.6, 0.65, kd)), bars)
+        figures[f"keys_attacks_per_bar_at_keys_density_{kd:g}"] = musical_figures(n, riff, start, end)["keys_attacks_per_bar"]
     n, _ = play(model, replace(ControlState(), voice_levels=(("snare", 0.6),)), bars)
     snare = [x.velocity for x in n if x.pitch == 38 and x.part == "drums" and start <= x.time < end]
     figures["snare_mean_velocity_after_two_softer"] = round(float(np.mean(snare)), 1) if snare else None

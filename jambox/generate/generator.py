@@ -73,6 +73,8 @@ CLASH_GAIN = 8.0  # chord logit penalty per unit of clash with the riff, at diss
 REPEAT_GAIN = 2.0  # logit bonus of repeating what was played one loop ago, at surprise 0
 CHORD_REPEAT = 0.5  # of REPEAT_GAIN for the chord: the harmony follows the bass more than the habit
 CHORD_STAY = 0.3  # logit bonus of the chord already sounding at a change point (the nets hold chords too)
+DENSITY_FOLLOW = 2.5  # keys: logit pull per unit of logit(target density) - logit(recent rate)
+FOLLOW_MAX = 2.0
 CHANGE_ATTACK = 3.0  # keys hit logit bonus when the chord changes (play the new chord)
 LISTEN_MARGIN_S = 0.06  # how long after a note starts the listener has reported it
 DRUM_NOTE_S = 0.08  # drum note length (GM drums mostly ignore note-off)
@@ -486,6 +488,12 @@ class Generator:
             logit = y.keys_hit_logit + (CHANGE_ATTACK if chord != self._prev_chord and chord != F.NO_CHORD else 0.0)
             if repeat:
                 logit += repeat if h.keys_hit[ago] else -0.5 * repeat
+            # The keys density asked for (taste, moved by level and energy as every hit is) is what
+            # the comping settles at: the nets are conditioned on it, and a gentle pull on the attack
+            # odds holds the last two bars' attack rate to it.
+            if keys_bias > -math.inf:
+                target = _sigmoid(_logit(taste["keys_density"]) + keys_bias)
+                logit += max(-FOLLOW_MAX, min(FOLLOW_MAX, DENSITY_FOLLOW * (_logit(target) - _logit(self._keys_rate))))
             attack, kp = self.sampler.hit(logit, temp, keys_bias)
             voicing = self.sampler.categorical(y.voicing_logits, temp, nucleus) if attack else self._prev_voicing
             kvel = min(1.0, max(0.02, float(y.keys_velocity)))

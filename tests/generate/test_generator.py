@@ -390,3 +390,13 @@ def test_the_tflite_backend_drives_the_same_generator():
     notes = run(Generator(tfl, SR, 5), Riff(), ControlState(), 4 * BAR, 6 * BAR)
     assert drums(notes) and keys(notes)
     assert {n.pitch for n in drums(notes)} <= set(F.DRUM_PITCHES)
+
+
+def test_the_taste_for_keys_density_sets_how_often_the_keys_comp(model):
+    def attacks(density):
+        c = ControlState(taste=(0.6, 0.65, density))
+        notes = run(Generator(model, SR, 3), Riff(), c, 4 * BAR, 12 * BAR)
+        return len({n.time for n in keys(notes) if n.time >= 6 * BAR})
+
+    sparse, busy = attacks(0.1), attacks(0.6)
+    assert busy > 2 * sparse > 0
