@@ -399,3 +399,31 @@ def test_without_retry_a_lost_server_is_an_audio_device_error(tmp_path):
         server.stop()
     assert box.returncode == 5, err[-3000:]
     assert "device lost" in err and "--retry" in err
+
+
+def test_the_keyboards_q_quits_cleanly(server, tmp_path):
+    """With a terminal, keys are controls: q stops the box like SIGTERM does."""
+    import pty
+
+    master, slave = pty.openpty()
+    cmd = [sys.executable, "-m", "jambox", "run", "--device", "system, JACK", "--state", str(tmp_path / "s.db"),
+           "--record-plan", str(tmp_path / "plan.json"), *BOX_SETTINGS]
+    box = subprocess.Popen(cmd, env=box_env(server), stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    os.close(slave)
+    try:
+        probe = jack.Client("probe-q", servername=server.name, no_start_server=True)
+        deadline = time.monotonic() + 60
+        while not probe.get_ports("PortAudio") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        probe.close()
+        time.sleep(1.0)
+        os.write(master, b"q")
+        _, err = box.communicate(timeout=30)
+    finally:
+        if box.poll() is None:
+            box.kill()
+            box.communicate()
+        os.close(master)
+    assert box.returncode == 0, err[-3000:]
+    assert (tmp_path / "plan.json").exists()
