@@ -133,6 +133,9 @@ def run(quick: bool = False) -> dict:
         m = musical_figures(n, riff, start, end)
         figures[f"drum_hits_per_bar_at_energy_{e:g}"] = m["drum_hits_per_bar"]
         figures[f"drum_mean_velocity_at_energy_{e:g}"] = m["drum_mean_velocity"]
+    for busy in (0.2, 1.0):
+        n, _ = play(model, ControlState(taste=(0.6, busy, 0.3)), bars)
+        figures[f"hat_or_ride_per_bar_at_busyness_{busy:g}"] = musical_figures(n, riff, start, end)["hat_or_ride_per_bar"]
     for kd in (0.1, 0.6):
         n, _ = play(model, ControlState(taste=(0.6, 0.65, kd)), bars)
         figures[f"keys_attacks_per_bar_at_keys_density_{kd:g}"] = musical_figures(n, riff, start, end)["keys_attacks_per_bar"]

@@ -86,6 +86,7 @@ VARIATIONS = ("fill", "break", "substitution")
 FILL_GAIN = 3.0  # logit shift at the end of a fill, times FILL_SHAPE per voice
 FILL_SHAPE = (0.0, 1.0, -1.0, -1.0, 1.0, 1.0, 1.0, -1.0, -1.0)  # by features.DRUM_VOICES
 FILL_CRESCENDO = 0.25  # velocity rise over a fill
+_KEEPERS = np.array(F.TIME_KEEPERS)
 STRAIGHT = 0.5  # the swing the nets are conditioned on (see _step)
 
 
@@ -197,6 +198,7 @@ class Generator:
         self._prev_keys_vel = 0.0
         self._last_voicing: tuple[int, ...] = ()
         self._keys_rate = DEFAULT_TASTE["keys_density"]
+        self._keeper_rate = DEFAULT_TASTE["busyness"]
         self._prominence[:] = 0.0
         self._variation = None
         self._crash_due = None
@@ -387,6 +389,12 @@ class Generator:
             self._crash_due = None
         silent_break = in_var and var.kind == "break"
         use_held_drums = held is not None and held.drums and not (in_var and var.kind == "fill")
+        # Time-keeping (hats, ride) settles at the busyness asked for, as the keys at their density.
+        keeper_gain = part_gain(c, "drums", c.voice_level("hihat"))
+        keeper_pull = 0.0
+        if keeper_gain > 0.0:
+            target = _sigmoid(_logit(taste["busyness"]) + density_bias(keeper_gain, c.energy))
+            keeper_pull = max(-FOLLOW_MAX, min(FOLLOW_MAX, DENSITY_FOLLOW * (_logit(target) - _logit(self._keeper_rate))))
         hits = self._prev_hit
         hits[:] = 0.0
         self._prev_vel[:] = 0.0
@@ -411,6 +419,8 @@ class Generator:
             else:
                 if repeat and not fill:
                     bias += repeat if h.hits[ago, v] else -0.5 * repeat
+                if v in F.TIME_KEEPERS:
+                    bias += keeper_pull
                 if fill:  # a fill builds toward the downbeat: toms and snare take over from the cymbals
                     bias += FILL_GAIN * fill_progress * FILL_SHAPE[v]
                 hit, p = self.sampler.hit(float(y.drum_hit_logits[v]), temp, bias)
@@ -446,6 +456,7 @@ class Generator:
                     hits[v] = 0.0
                     self._prev_vel[v] = self._prev_off[v] = 0.0
         h.hits[row] = hits > 0
+        self._keeper_rate += (float(hits[_KEEPERS].any()) - self._keeper_rate) / (2.0 * meter.bar_steps)
         for v in np.flatnonzero(hits).tolist():
             group = VOICE_GROUP[v]
             gain = part_gain(c, "drums", c.voice_level(group))

@@ -400,3 +400,12 @@ def test_the_taste_for_keys_density_sets_how_often_the_keys_comp(model):
 
     sparse, busy = attacks(0.1), attacks(0.6)
     assert busy > 2 * sparse > 0
+
+
+def test_the_taste_for_busyness_sets_how_much_the_hats_and_ride_keep_time(model):
+    def keepers(busyness):
+        c = ControlState(taste=(0.6, busyness, 0.3))
+        notes = run(Generator(model, SR, 3), Riff(), c, 4 * BAR, 12 * BAR)
+        return len([n for n in drums(notes) if n.pitch in (42, 46, 51) and n.time >= 6 * BAR])
+
+    assert keepers(1.0) > 2 * keepers(0.2) > 0
