@@ -185,10 +185,44 @@ def play_through_box(server, tmp_path, riff, seconds, *extra):
     return rig, plan, err
 
 
+class MidiListener:
+    """A JACK MIDI input port in this process that the box's MIDI out is sent to."""
+
+    PORT = "box-midi-listener"
+
+    def __init__(self, server):
+        import rtmidi
+
+        old = os.environ.get("JACK_DEFAULT_SERVER")
+        os.environ["JACK_DEFAULT_SERVER"] = server.name  # rtmidi's JACK client finds its server here
+        try:
+            self.port = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, "midi-listener")
+        finally:
+            if old is None:
+                os.environ.pop("JACK_DEFAULT_SERVER", None)
+            else:
+                os.environ["JACK_DEFAULT_SERVER"] = old
+        self.got = []
+        self.port.ignore_types(sysex=True, timing=False, active_sense=True)
+        self.port.set_callback(lambda ev, data=None: self.got.append((time.monotonic(), list(ev[0]))))
+        self.port.open_virtual_port(self.PORT)
+
+    def close(self):
+        self.port.close_port()
+        self.port.delete()
+
+
 @pytest.fixture(scope="module")
 def riff_run(server, tmp_path_factory, riff):
     tmp = tmp_path_factory.mktemp("run")
-    return play_through_box(server, tmp, riff, 20.0)  # the box comes in after about 12 s
+    midi = MidiListener(server)
+    try:
+        # the box comes in after about 12 s; its notes also go out as MIDI, with MIDI clock
+        rig, plan, err = play_through_box(server, tmp, riff, 20.0, "--set", f"performer.midi_out={MidiListener.PORT}")
+    finally:
+        midi.close()
+    rig.midi = midi.got
+    return rig, plan, err
 
 
 def riff_index(plan, riff) -> int:
@@ -284,6 +318,22 @@ def test_the_accompaniment_starts_within_the_configured_bars(aligned):
     # configured number of loops, on the next downbeat (up to a bar later), with the hit's attack
     allowed = ((cfg.generator.join_after_loops + 1) * loop_bars + 1) * bar + BEAT
     assert first_out - riff_start <= allowed, f"came in after {(first_out - riff_start) / bar:.2f} bars"
+
+
+def test_the_same_notes_go_out_as_midi_with_midi_clock(riff_run):
+    rig, plan, _ = riff_run
+    msgs = [m for _, m in rig.midi]
+    note_ons = [m for m in msgs if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    end = plan["counters"]["stream_seconds"] * SR - SR // 2  # notes planned up to the end went out
+    due = [n for n in plan["notes"] if n["time"] < end]
+    assert len(due) >= 16
+    assert len(note_ons) >= 0.9 * len(due)
+    assert {m[0] & 0x0F for m in note_ons if m[1] in {n["pitch"] for n in due if n["part"] == "drums"}} >= {9}
+    ticks = [t for t, m in rig.midi if m == [0xF8]]
+    assert [0xFA] in msgs and [0xFC] in msgs  # start once the tempo is known, stop when the box stops
+    rate = (len(ticks) - 1) / (ticks[-1] - ticks[0])
+    tempo = plan["heard"]["tempo_bpm"]
+    assert abs(rate - 24 * tempo / 60) < 0.1 * 24 * tempo / 60  # 24 per quarter at the heard tempo
 
 
 def test_the_run_reports_its_counters(riff_run):
