@@ -13,7 +13,7 @@ It never logs, takes a lock, allocates an array, or calls the model; its counter
 and its per-block times go into a preallocated array for ``jambox bench``.
 
 Two streams implement the same small interface (``open(callback)``, ``start``, ``stop``, ``close``,
-``latency``, ``failure``): :class:`SoundDeviceStream` (PortAudio through sounddevice: ALSA on the Pi,
+``alive``, ``latency``, ``failure``, ``on_stopped``): :class:`SoundDeviceStream` (PortAudio through sounddevice: ALSA on the Pi,
 JACK where a server runs) and :class:`MemoryStream` (a device in memory that plays an array into
 the callback and records what comes out, as fast as the engine keeps up or at real-time pace).
 """
@@ -85,7 +85,6 @@ class DuplexCallback:
         if frames > MAX_FRAMES:
             c.oversize_blocks += 1
             outdata.fill(0)
-            self.input_ring.write(self._mono[:0])
             return
         mono = self._mono[:frames]
         if self.channel < indata.shape[1]:
