@@ -109,6 +109,28 @@ def musical_figures(notes: list[PlayedNote], riff: DemoRiff, start: float, end: 
     }
 
 
+def soundfont_loudness(soundfont: str = "/usr/share/sounds/sf2/FluidR3_GM.sf2") -> dict:
+    """RMS over 300 ms of one hit of each drum voice and of a 3-note electric piano chord, all at
+    velocity 100, relative to the snare: where generator.LOUDNESS comes from."""
+    from jambox.generate.features import DRUM_PITCHES, DRUM_VOICES
+    from jambox.perform.fluid import FluidSynth
+
+    def rms(channel: int, program: int, pitches) -> float:
+        synth = FluidSynth(soundfont, SR, gain=0.5, reverb=False)
+        try:
+            synth.program(channel, program)
+            for p in pitches:
+                synth.note_on(channel, p, 100)
+            return float(np.sqrt(np.mean(synth.render(int(0.3 * SR)).mean(axis=1) ** 2)))
+        finally:
+            synth.close()
+
+    snare = rms(9, 0, [38])
+    out = {name: round(rms(9, 0, [p]) / snare, 2) for name, p in zip(DRUM_VOICES, DRUM_PITCHES)}
+    out["keys_ep_chord"] = round(rms(0, 4, [52, 55, 59]) / snare, 2)
+    return out
+
+
 def run(quick: bool = False) -> dict:
     from jambox.generate import load_model
 
@@ -144,6 +166,8 @@ def run(quick: bool = False) -> dict:
     figures["snare_mean_velocity_after_two_softer"] = round(float(np.mean(snare)), 1) if snare else None
     figures["snare_mean_velocity_default"] = round(float(np.mean(
         [x.velocity for x in notes if x.pitch == 38 and x.part == "drums" and start <= x.time < end] or [0])), 1)
+    if not quick:
+        figures["soundfont_loudness_vs_snare"] = soundfont_loudness()
     if not quick:  # an hour of steps: the cost must not grow
         late: list[float] = []
         riff_hour = DemoRiff()
