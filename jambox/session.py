@@ -35,7 +35,8 @@ from jambox.controls.actions import CONTROLS, Action, ActionKind
 from jambox.controls.state import ControlState
 from jambox.errors import JamboxError
 from jambox.events import Heard
-from jambox.generate.generator import DEFAULT_TASTE, PROMINENCE_VOICES, TASTE_FIELDS, Generator, phrase_bars
+from jambox.generate.dynamics import PROMINENCE_VOICES
+from jambox.generate.generator import DEFAULT_TASTE, TASTE_FIELDS, Generator, phrase_bars
 from jambox.generate.pattern import merge_parts, part_of, pattern_qualities
 
 log = logging.getLogger(__name__)

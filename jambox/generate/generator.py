@@ -8,38 +8,46 @@ bass input comes from a bounded look-up in the notes heard, and the history is a
 
 What a step does, in order:
 
-1. **Where it is** (:mod:`jambox.generate.grid`): the step's time on the latest heard grid (drift
-   followed smoothly), its place in the bar and in the riff's loop.
-2. **What the bass does there**: heard, if the step is already past; else predicted from the riff one
-   loop earlier; else unknown (the model was trained with the bass dropped out, so it copes).
+1. **Where it is** (:mod:`.grid`): the step's time on the latest heard grid (drift followed
+   smoothly), its place in the bar and in the riff's loop.
+2. **What the bass does there** (:mod:`.context`): heard, if the step is already past; else
+   predicted from the riff one loop earlier; else unknown (the nets were trained with the bass
+   dropped out, so they cope). It is read where the player puts the step (swing, feel).
 3. **Conditioning** from the controls: energy and dissonance from the knobs (dissonance falls back
    towards consonance over the last half bar of a phrase unless the tension is held), syncopation,
    busyness and keys density from the taste vector, fill from a suggestion.
-4. **The model step**, then **controlled sampling** (:mod:`jambox.generate.sampling`): the surprise
-   knob sets temperature and top-p; levels and energy shift the hit logits (quiet parts drop their
-   least likely hits first, so a softer part is sparser as well as quieter) and scale velocities;
-   dissonance biases the chord choice by each chord's tension; chords change only on beats or bass
-   onsets (a comping player does not re-harmonise every 16th).
+4. **The model step**, then **controlled sampling** (:mod:`.sampling`): the surprise knob sets
+   temperature and top-p, and how strongly the box repeats what it played one loop ago (musicians
+   lock into the riff's loop); levels and energy shift the hit logits and scale velocities
+   (:mod:`.dynamics`: a softer part is sparser as well as quieter); the keys' attack rate and the
+   time-keeping are held to the density and busyness asked for; the chord choice is steered by
+   each chord's tension and kept off the riff's own notes at low dissonance (:mod:`.harmony`), and
+   chords change only on beats or bass onsets; the voicing's colour tones follow the dissonance knob
+   (:mod:`.voicing`).
 5. **A kept pattern** (:meth:`hold_pattern`), if any, replaces what was sampled for its parts, with
    small human variation; the model keeps stepping on what was played, so letting go is seamless.
+   A variation (:meth:`offer_variation`: a fill, a break, a chord substitution) overrides both for
+   its stretch.
 6. **Timing**: grid time + swing (the off-beat 8ths and 16ths delayed as the player swings) + the
    player's steady offset + the model's micro-timing; never before ``now``.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from jambox.controls.state import ControlState
 from jambox.errors import ValueRangeError
-from jambox.events import DRUM_CHANNEL, Heard, Note, PlayedNote
+from jambox.events import DRUM_CHANNEL, Heard, PlayedNote
 from jambox.generate import features as F
+from jambox.generate.context import PlanContext
+from jambox.generate.dynamics import (LOUDNESS, PROMINENCE_VOICES, VOICE_GROUP, density_bias, keeps, logit,
+                                      part_gain, sigmoid, velocity_scale)
 from jambox.generate.grid import GridStep, StepGrid
+from jambox.generate.harmony import chord_tension_table, substitute
 from jambox.generate.pattern import History, KeptPattern, best_rotation
 from jambox.generate.sampling import Sampler, temperature, top_p
 from jambox.generate.voicing import voice
@@ -51,23 +59,6 @@ TASTE_FIELDS = ("syncopation", "busyness", "keys_density")
 # of the steps (arpeggios under a melody); a keys player comping with a bassist leaves more room.
 DEFAULT_TASTE = {"syncopation": 0.6, "busyness": 0.65, "keys_density": 0.3}
 
-# Drum voices (features.DRUM_VOICES) -> the voice names ControlState.voice_levels trims.
-VOICE_GROUP = ("kick", "snare", "hihat", "hihat", "tom", "tom", "tom", "crash", "ride")
-PROMINENCE_VOICES = ("kick", "snare", "hihat", "tom", "crash", "ride", "keys")
-# How much a hit of each voice stands out, relative to the snare (for "most prominent"). Measured on
-# the shipped GM soundfont (FluidR3, RMS over 300 ms at velocity 100): kick 0.88, toms 0.9..1.05,
-# crash 0.93, ride 0.34, open hat 0.24, closed hat 0.19. The kick is counted lower than it
-# measures because it sits in the bass's register, under the player; a keys chord counts once per
-# attack, as loud as a snare hit, which assumes the mix sets the keys about 9 dB below the raw
-# soundfont (a 3-note electric piano chord measures 2.9 x the snare).
-LOUDNESS = {"kick": 0.6, "snare": 1.0, "hihat": 0.2, "tom": 0.95, "crash": 0.9, "ride": 0.35, "keys": 1.0}
-
-# Levels at which the model's own density and velocity are played unchanged (the shipped defaults).
-REFERENCE_LEVEL = {"level": 0.8, "drums": 0.8, "keys": 0.7}
-DENSITY_SLOPE = 1.5  # logit shift per unit of log level: half the level ~ a third fewer hits
-VELOCITY_EXPONENT = 0.6  # velocity scale = gain ** this
-ENERGY_NEUTRAL = 0.6  # the energy knob's default: no post-hoc change there
-ENERGY_BIAS = 2.5  # logit shift per unit of energy away from neutral
 TENSION_GAIN = 6.0  # chord logit bias per unit of (dissonance - neutral) x chord tension
 DISSONANCE_NEUTRAL = 0.3
 RESOLVE_FACTOR = 0.2  # dissonance kept over a phrase end when the tension is not held
@@ -79,12 +70,9 @@ CHORD_STAY = 0.3  # logit bonus of the chord already sounding at a change point 
 DENSITY_FOLLOW = 2.5  # keys: logit pull per unit of logit(target density) - logit(recent rate)
 FOLLOW_MAX = 2.0
 CHANGE_ATTACK = 3.0  # keys hit logit bonus when the chord changes (play the new chord)
-LISTEN_MARGIN_S = 0.06  # how long after a note starts the listener has reported it
-DRUM_NOTE_S = 0.08  # drum note length (GM drums mostly ignore note-off)
 HUMAN_VELOCITY = 0.03  # kept patterns: velocity jitter (0..1 scale), timing jitter (steps)
 HUMAN_TIMING = 0.04
 GHOST_DROP = 0.15  # kept patterns: chance that a ghost note (velocity < 0.35) is left out this time
-STRUM_S = 0.0015  # keys: spread of a chord's notes (a hand is never exactly together)
 VARIATIONS = ("fill", "break", "substitution")
 FILL_GAIN = 3.0  # logit shift at the end of a fill, times FILL_SHAPE per voice
 FILL_SHAPE = (0.0, 1.0, -1.0, -1.0, 1.0, 1.0, 1.0, -1.0, -1.0)  # by features.DRUM_VOICES
@@ -102,62 +90,9 @@ class Variation:
     end: int
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
-
-
 def phrase_bars(loop_bars: int) -> int:
     """Bars in a phrase: the riff's loop, repeated up to about four bars (a 1-bar riff phrases in 4)."""
     return loop_bars * math.ceil(4 / loop_bars) if loop_bars < 3 else loop_bars
-
-
-def part_gain(controls: ControlState, part: str, voice_trim: float = 1.0) -> float:
-    """How loud a part is asked to play relative to the reference levels (1.0 = the model as it is).
-
-    The master ``level`` counts at half strength (a square root): the performer already turns the
-    whole mix down by it, and the band only needs to play a little sparser and softer with it, as
-    musicians do when asked to come down, rather than fade out twice.
-    """
-    part_level = controls.drums_level if part == "drums" else controls.keys_level
-    master = math.sqrt(max(0.0, controls.level) / REFERENCE_LEVEL["level"])
-    return master * (part_level / REFERENCE_LEVEL[part]) * voice_trim
-
-
-def density_bias(gain: float, energy: float) -> float:
-    """Logit shift for hits of a part at ``gain`` and ``energy``; -inf when the part is silent."""
-    if gain <= 0.0:
-        return -math.inf
-    return DENSITY_SLOPE * math.log(gain) + ENERGY_BIAS * (energy - ENERGY_NEUTRAL)
-
-
-def velocity_scale(gain: float, energy: float) -> float:
-    return max(0.0, gain) ** VELOCITY_EXPONENT * (0.7 + 0.5 * energy) / (0.7 + 0.5 * ENERGY_NEUTRAL)
-
-
-def guess_key(notes: tuple[Note, ...] | list[Note]) -> tuple[int, bool] | None:
-    """(tonic, minor) from the notes when the listener has no key yet: the most played pitch class,
-    minor if its minor third is played more than its major third."""
-    if not notes:
-        return None
-    counts = [0] * 12
-    for n in notes:
-        counts[n.pitch % 12] += 1
-    tonic = max(range(12), key=lambda pc: counts[pc])
-    return tonic, counts[(tonic + 3) % 12] > counts[(tonic + 4) % 12]
-
-
-@dataclass
-class _Bass:
-    known: bool = False
-    onset: bool = False
-    velocity: float = 0.0
-    offset: float = 0.0
-    pitch: int | None = None
 
 
 class Generator:
@@ -306,7 +241,7 @@ class Generator:
             if step is None:
                 break
             if ctx is None:
-                ctx = _PlanContext(heard, self.sample_rate)
+                ctx = PlanContext(heard, self.sample_rate)
             self._step(step, heard, controls, now, ctx, out)
         return out
 
@@ -333,7 +268,7 @@ class Generator:
             bar = step.bar_index
         return bar % phrase == phrase - 1 and step.step_in_bar >= step.meter.bar_steps // 2
 
-    def _step(self, step: GridStep, heard: Heard, c: ControlState, now: int, ctx: "_PlanContext",
+    def _step(self, step: GridStep, heard: Heard, c: ControlState, now: int, ctx: "PlanContext",
               out: list[PlayedNote]) -> None:
         meter = step.meter
         period = step.period
@@ -396,8 +331,8 @@ class Generator:
         keeper_gain = part_gain(c, "drums", c.voice_level("hihat"))
         keeper_pull = 0.0
         if keeper_gain > 0.0:
-            target = _sigmoid(_logit(taste["busyness"]) + density_bias(keeper_gain, c.energy))
-            keeper_pull = max(-FOLLOW_MAX, min(FOLLOW_MAX, DENSITY_FOLLOW * (_logit(target) - _logit(self._keeper_rate))))
+            target = sigmoid(logit(taste["busyness"]) + density_bias(keeper_gain, c.energy))
+            keeper_pull = max(-FOLLOW_MAX, min(FOLLOW_MAX, DENSITY_FOLLOW * (logit(target) - logit(self._keeper_rate))))
         hits = self._prev_hit
         hits[:] = 0.0
         self._prev_vel[:] = 0.0
@@ -410,7 +345,7 @@ class Generator:
                 if not held.hits[held_pos, v]:
                     continue
                 p = float(held.prob[held_pos, v])
-                if not _keeps(p, float(held.u[held_pos, v]), bias):
+                if not keeps(p, float(held.u[held_pos, v]), bias):
                     continue
                 vel01 = float(held.velocity[held_pos, v])
                 if vel01 < 0.35 and self.sampler.uniform() < GHOST_DROP:
@@ -479,7 +414,8 @@ class Generator:
         if use_held_keys:
             chord = int(held.chord[held_pos])
             voicing = int(held.voicing[held_pos])
-            attack = bool(held.keys_hit[held_pos]) and _keys_keep(held, held_pos, keys_bias)
+            attack = bool(held.keys_hit[held_pos]) and keeps(float(held.keys_prob[held_pos]),
+                                                             float(held.keys_u[held_pos]), keys_bias)
             kvel = float(held.keys_velocity[held_pos])
             ksrc = (kvel, float(held.keys_prob[held_pos]), float(held.keys_u[held_pos]))
             kvel = min(1.0, max(0.02, kvel + self.sampler.normal(HUMAN_VELOCITY)))
@@ -499,16 +435,16 @@ class Generator:
                 chord = self.sampler.categorical(y.chord_logits, temp, nucleus, bias)
             else:
                 chord = self._prev_chord
-            logit = y.keys_hit_logit + (CHANGE_ATTACK if chord != self._prev_chord and chord != F.NO_CHORD else 0.0)
+            hit_logit = y.keys_hit_logit + (CHANGE_ATTACK if chord != self._prev_chord and chord != F.NO_CHORD else 0.0)
             if repeat:
-                logit += repeat if h.keys_hit[ago] else -0.5 * repeat
+                hit_logit += repeat if h.keys_hit[ago] else -0.5 * repeat
             # The keys density asked for (taste, moved by level and energy as every hit is) is what
             # the comping settles at: the nets are conditioned on it, and a gentle pull on the attack
             # odds holds the last two bars' attack rate to it.
             if keys_bias > -math.inf:
-                target = _sigmoid(_logit(taste["keys_density"]) + keys_bias)
-                logit += max(-FOLLOW_MAX, min(FOLLOW_MAX, DENSITY_FOLLOW * (_logit(target) - _logit(self._keys_rate))))
-            attack, kp = self.sampler.hit(logit, temp, keys_bias)
+                target = sigmoid(logit(taste["keys_density"]) + keys_bias)
+                hit_logit += max(-FOLLOW_MAX, min(FOLLOW_MAX, DENSITY_FOLLOW * (logit(target) - logit(self._keys_rate))))
+            attack, kp = self.sampler.hit(hit_logit, temp, keys_bias)
             voicing = self.sampler.categorical(y.voicing_logits, temp, nucleus) if attack else self._prev_voicing
             kvel = min(1.0, max(0.02, float(y.keys_velocity)))
             ksrc = (kvel, kp, self.sampler.uniform())
@@ -549,135 +485,3 @@ class Generator:
         self._prev_keys_vel = kvel if attack else 0.0
         h.commit()
         self.steps_planned += 1
-
-
-
-def _keeps(p: float, u: float, bias: float) -> bool:
-    """Thinning of a kept hit: it stays with probability sigmoid(logit(p) + bias) / p (all of them at
-    bias >= 0), decided by the hit's fixed random number so the same hits go every time round."""
-    if bias >= 0.0:
-        return True
-    if bias == -math.inf:
-        return False
-    return u < _sigmoid(_logit(p) + bias) / p
-
-
-def _keys_keep(held: KeptPattern, pos: int, bias: float) -> bool:
-    return _keeps(float(held.keys_prob[pos]), float(held.keys_u[pos]), bias)
-
-
-def substitute(chord: int) -> int:
-    """A chord substitution a keys player might try: the relative minor/major of a triad, the
-    tritone substitute of a dominant seventh, the relative of a seventh chord."""
-    rq = F.chord_from_index(chord)
-    if rq is None:
-        return chord
-    root, q = rq
-    name = F.CHORD_QUALITIES[q]
-    sub = {"maj": (9, "min"), "min": (3, "maj"), "dom7": (6, "dom7"), "maj7": (9, "min7"),
-           "min7": (3, "maj7"), "dim": (0, "dom7"), "sus": (0, "dom7")}
-    shift, new = sub[name]
-    return F.chord_index((root + shift) % 12, F.CHORD_QUALITIES.index(new))
-
-
-@lru_cache(maxsize=1)
-def chord_tension_table() -> np.ndarray:
-    """[chord, minor, bass pitch class relative to the key (12 = unknown)] -> the tension of the chord's
-    plain tones as :func:`jambox.generate.tension.chord_tension` measures it (the measure the
-    dissonance knob is judged by), so the chord choice is steered by the same yardstick."""
-    from jambox.generate.tension import chord_tension, scale_of
-
-    table = np.zeros((F.N_CHORDS, 2, 13), np.float32)
-    for minor in (0, 1):
-        scale = scale_of(0, "minor" if minor else "major")
-        for c in range(1, F.N_CHORDS):
-            tones = F.chord_pitch_classes(c)
-            for b in range(13):
-                table[c, minor, b] = chord_tension(tones, None if b == 12 else b, scale)
-    table.setflags(write=False)
-    return table
-
-
-# [chord, pitch class relative to the key]: the share of the chord's tones that are that pitch class.
-_CHORD_TONES = np.zeros((F.N_CHORDS, 12), np.float64)
-for _c in range(1, F.N_CHORDS):
-    _tones = F.chord_pitch_classes(_c)
-    _CHORD_TONES[_c, list(_tones)] = 1.0 / len(_tones)
-
-
-def riff_clash(notes, tonic: int) -> np.ndarray:
-    """[N_CHORDS] how much each chord rubs against the riff: the share of its tones that the riff never
-    plays while it does play a note a semitone away (an E major chord over a riff with G in it).
-    A pitch class the riff plays on a tenth of its notes or more counts fully, rarer ones less."""
-    hist = np.zeros(12, np.float64)
-    for n in notes:
-        hist[(n.pitch - tonic) % 12] += 1.0
-    np.minimum(1.0, hist * (10.0 / hist.sum()), out=hist)
-    rub = np.maximum(np.roll(hist, 1), np.roll(hist, -1)) * (1.0 - hist)
-    return _CHORD_TONES @ rub
-
-
-class _PlanContext:
-    """Per-plan-call look-ups over the latest Heard (built once per call, used by each step)."""
-
-    def __init__(self, heard: Heard, sample_rate: int):
-        self.sample_rate = sample_rate
-        self.notes = heard.notes
-        self.onsets = [n.onset for n in heard.notes]
-        if heard.key_tonic is not None:
-            self.key: tuple[int, bool] | None = (heard.key_tonic, heard.key_mode == "minor")
-        else:
-            self.key = guess_key(heard.notes)
-        self.feel = heard.offset_ms * sample_rate / 1000.0
-        self.margin = LISTEN_MARGIN_S * sample_rate
-        self.drum_len = int(DRUM_NOTE_S * sample_rate)
-        self.strum = STRUM_S * sample_rate
-        self.loop_len = None
-        if heard.loop_bars and heard.loop_start is not None and heard.beat_period:
-            self.loop_len = heard.loop_bars * heard.meter[0] * heard.beat_period
-        self.loop_start = heard.loop_start
-        self.clash = riff_clash(heard.notes, self.key[0]) if self.key is not None and heard.notes else None
-
-    @staticmethod
-    def swing_shift(step_in_beat: int, steps_per_beat: int, period: float, swing: float) -> float:
-        """Samples a step moves when the player swings: the beat's time warped so the off-beat
-        eighth falls at ``swing`` of the beat (16ths in between move proportionally)."""
-        f = step_in_beat / steps_per_beat
-        if f == 0.0 or swing == 0.5:
-            return 0.0
-        warped = f / 0.5 * swing if f < 0.5 else swing + (f - 0.5) / 0.5 * (1.0 - swing)
-        return (warped - f) * steps_per_beat * period
-
-    def _window(self, lo: float, hi: float) -> Note | None:
-        i = bisect.bisect_left(self.onsets, lo)
-        if i < len(self.onsets) and self.onsets[i] < hi:
-            return self.notes[i]
-        return None
-
-    def _sounding(self, t: float) -> Note | None:
-        i = bisect.bisect_right(self.onsets, t) - 1
-        if i < 0:
-            return None
-        n = self.notes[i]
-        return n if n.offset is None or n.offset > t else None
-
-    def bass_at(self, t: float, period: float, now: int, heard: Heard) -> _Bass:
-        """The bass at the step starting at ``t``: heard if past, else predicted one loop back."""
-        lo, hi = t - period / 2, t + period / 2
-        if hi + self.margin <= now:
-            return self._read(t, lo, hi, period, shift=0.0)
-        if self.loop_len:
-            k = math.ceil((hi + self.margin - now) / self.loop_len)  # loops back to reach heard time
-            back = k * self.loop_len
-            if t - back >= self.loop_start - period / 2 and self.onsets and \
-                    self.onsets[0] <= t - back + period and self.onsets[-1] >= t - back - self.loop_len:
-                return self._read(t - back, lo - back, hi - back, period, shift=back)
-        return _Bass()
-
-    def _read(self, t: float, lo: float, hi: float, period: float, shift: float) -> _Bass:
-        n = self._window(lo, hi)
-        sounding = n or self._sounding(t)
-        pitch = None if sounding is None else sounding.pitch
-        if n is None:
-            return _Bass(True, False, 0.0, 0.0, pitch)
-        return _Bass(True, True, n.velocity / 127.0, max(-0.5, min(0.5, (n.onset - t) / period)), pitch)

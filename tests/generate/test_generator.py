@@ -17,7 +17,7 @@ from jambox.controls.state import ControlState
 from jambox.errors import ValueRangeError
 from jambox.events import DRUM_CHANNEL, Heard, Note, PlayedNote
 from jambox.generate import features as F
-from jambox.generate.generator import Generator, substitute
+from jambox.generate.generator import Generator
 from jambox.generate.model import StepOutputs, load_model
 from jambox.generate.tension import harmonic_tension
 
@@ -204,14 +204,6 @@ def test_a_bad_keys_channel_or_variation_is_named():
         Generator(RuleModel(), SR, 1, keys_channel=DRUM_CHANNEL)
     with pytest.raises(ValueRangeError, match="variation must be one of"):
         Generator(RuleModel(), SR, 1).offer_variation("solo", 0, 10)
-
-
-def test_substitutions_are_the_usual_ones():
-    e_min = F.chord_index(0, F.CHORD_QUALITIES.index("min"))
-    g_maj = F.chord_index(3, F.CHORD_QUALITIES.index("maj"))
-    b7 = F.chord_index(7, F.CHORD_QUALITIES.index("dom7"))
-    f7 = F.chord_index(1, F.CHORD_QUALITIES.index("dom7"))
-    assert substitute(e_min) == g_maj and substitute(b7) == f7 and substitute(F.NO_CHORD) == F.NO_CHORD
 
 
 # -- the real model ------------------------------------------------------------------------------
