@@ -43,7 +43,7 @@ from jambox.controls.state import ControlState
 from jambox.errors import ValueRangeError
 from jambox.events import DRUM_CHANNEL, Heard, PlayedNote
 from jambox.generate import features as F
-from jambox.generate.context import PlanContext
+from jambox.generate.context import BassAt, PlanContext
 from jambox.generate.dynamics import (LOUDNESS, PROMINENCE_VOICES, VOICE_GROUP, density_bias, keeps, logit,
                                       part_gain, sigmoid, velocity_scale)
 from jambox.generate.grid import GridStep, StepGrid
@@ -320,7 +320,22 @@ class Generator:
         held = self._held
         held_pos = None if held is None else (loop_pos - self._held_rotation) % held.loop_steps
 
-        # -- drums ---------------------------------------------------------------------------
+        info = _StepInfo(step, c, now, ctx, row, bass, key, minor, bass_pc_rel, var if in_var else None, taste,
+                         dissonance, resolving, fill_progress if fill else None, temp, nucleus, repeat, ago,
+                         held, held_pos, grid_shift)
+        self._drums(info, y, out)
+        self._keys(info, y, out)
+        h.commit()
+        self.steps_planned += 1
+
+    def _drums(self, s: "_StepInfo", y, out: list[PlayedNote]) -> None:
+        """Sample (or replay) the drum hits of one step, apply the variation, and emit them."""
+        step, c, now, ctx, row, h = s.step, s.c, s.now, s.ctx, s.row, self.history
+        meter, period, held, held_pos, repeat, ago = step.meter, step.period, s.held, s.held_pos, s.repeat, s.ago
+        var, taste, temp, grid_shift = s.variation, s.taste, s.temp, s.grid_shift
+        in_var = var is not None
+        fill = 1.0 if in_var and var.kind == "fill" else 0.0
+        fill_progress = s.fill_progress or 0.0
         self._prominence *= math.exp(-1.0 / meter.bar_steps)
         crash_now = self._crash_due is not None and step.time >= self._crash_due - period / 2
         if crash_now:
@@ -406,7 +421,13 @@ class Generator:
                                   min(127, vel), DRUM_CHANNEL, now))
             self._prominence[PROMINENCE_VOICES.index(group)] += LOUDNESS[group] * min(127, vel) / 127.0
 
-        # -- keys ----------------------------------------------------------------------------
+    def _keys(self, s: "_StepInfo", y, out: list[PlayedNote]) -> None:
+        """Choose (or replay) the chord, voicing and attack of one step, and emit the keys' notes."""
+        step, c, now, ctx, row, h = s.step, s.c, s.now, s.ctx, s.row, self.history
+        meter, period, held, held_pos, repeat, ago = step.meter, step.period, s.held, s.held_pos, s.repeat, s.ago
+        var, taste, temp, nucleus, grid_shift = s.variation, s.taste, s.temp, s.nucleus, s.grid_shift
+        key, minor, bass, bass_pc_rel, dissonance, resolving = s.key, s.minor, s.bass, s.bass_pc_rel, s.dissonance, s.resolving
+        in_var = var is not None
         keys_gain = part_gain(c, "keys", c.voice_level("keys"))
         keys_bias = density_bias(keys_gain, c.energy)
         change_point = step.step_in_beat == 0 or bass.onset
@@ -483,5 +504,31 @@ class Generator:
         self._prev_voicing = voicing
         self._prev_keys_hit = attack
         self._prev_keys_vel = kvel if attack else 0.0
-        h.commit()
-        self.steps_planned += 1
+
+
+
+@dataclass(slots=True)
+class _StepInfo:
+    """What one step's drums and keys both need (built once per step by Generator._step)."""
+
+    step: GridStep
+    c: ControlState
+    now: int
+    ctx: PlanContext
+    row: int  # the history row being written
+    bass: BassAt
+    key: tuple[int, bool] | None
+    minor: bool
+    bass_pc_rel: int | None
+    variation: Variation | None  # the variation playing at this step, if any
+    taste: dict
+    dissonance: float
+    resolving: bool
+    fill_progress: float | None
+    temp: float
+    nucleus: float
+    repeat: float
+    ago: int | None
+    held: KeptPattern | None
+    held_pos: int | None
+    grid_shift: float
