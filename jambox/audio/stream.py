@@ -13,8 +13,8 @@ It never logs, takes a lock, allocates an array, or calls the model; its counter
 and its per-block times go into a preallocated array for ``jambox bench``.
 
 Two streams implement the same small interface (``open(callback)``, ``start``, ``stop``, ``close``,
-``alive``, ``latency``, ``failure``, ``on_stopped``): :class:`SoundDeviceStream` (PortAudio through sounddevice: ALSA on the Pi,
-JACK where a server runs) and :class:`MemoryStream` (a device in memory that plays an array into
+``alive``, ``latency``, ``failure``, ``on_stopped``): :class:`SoundDeviceStream` (PortAudio through
+sounddevice: ALSA on the Pi, JACK where a server runs) and :class:`MemoryStream` (a device in memory that plays an array into
 the callback and records what comes out, as fast as the engine keeps up or at real-time pace).
 """
 

@@ -161,13 +161,14 @@ class _Runner:
                 return 0 if self.stopping() else REEXEC
             if not self.retry:
                 raise AudioDeviceError(f"{reason}; run with --retry (the default under systemd) to keep reopening it")
-            self.stop.event.clear()
             self._wait_to_reopen(AudioDeviceError(reason))
             if self.stopping():
                 return 0
 
     def _wait_to_reopen(self, error: Exception, rescan: bool = True) -> None:
         interval = self.config.audio.reopen_interval_s
+        if not self.stopping():
+            self.stop.event.clear()  # the lost engine set it; a stop signal is told apart by stop.received
         log.error("%s; trying again in %g s", error, interval)
         self.notifier.status(f"waiting for the audio device: {error}")
         deadline = time.monotonic() + interval

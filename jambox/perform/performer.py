@@ -26,7 +26,6 @@ from __future__ import annotations
 import ctypes
 import heapq
 import logging
-import math
 import queue
 from dataclasses import dataclass
 

@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import jack  # JACK-Client, a test dependency (pyproject [test])
@@ -381,8 +380,8 @@ def test_list_devices_shows_the_jack_device(server):
 
 def test_a_missing_device_is_a_clear_error(server, tmp_path):
     out = subprocess.run([sys.executable, "-m", "jambox", "run", "--device", "no-such-card-4711", "--no-keyboard",
-                          "--state", str(tmp_path / "s.db"), *BOX_SETTINGS], env=box_env(server), capture_output=True, text=True,
-                         timeout=120)
+                          "--state", str(tmp_path / "s.db"), *BOX_SETTINGS], env=box_env(server), capture_output=True,
+                         text=True, timeout=120)
     assert out.returncode == 5, out.stderr
     assert "no input audio device matches 'no-such-card-4711'" in out.stderr
 
@@ -410,13 +409,15 @@ def test_with_retry_the_box_comes_back_after_the_jack_server_does(tmp_path):
         probe.close()
         first.stop()  # the "device" goes away
         time.sleep(2.0)
-        assert box.poll() is None, box.communicate()[1][-3000:]
+        assert box.poll() is None, "the box exited instead of waiting:\n" + box.communicate()[1][-3000:]
         second = JackServer(SR, PERIOD, name=first.name, log_path=tmp_path / "jackd2.log").start()
         probe = jack.Client("probe2", servername=second.name, no_start_server=True)
         deadline = time.monotonic() + 60
         while not probe.get_ports("PortAudio") and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert probe.get_ports("PortAudio"), "the box did not come back on the new server"
+        if not probe.get_ports("PortAudio"):
+            box.kill()
+            raise AssertionError("the box did not come back on the new server:\n" + box.communicate()[1][-3000:])
         probe.close()
         box.send_signal(signal.SIGTERM)
         _, err = box.communicate(timeout=30)
