@@ -226,8 +226,8 @@ class NoteTracker:
 
 
 ONSET_DELAY_S = 0.0
-RISE_DB = 3.0  # while a note sounds, a new onset must raise the level this much over the last hops
-RISE_HOPS = 4
+RISE_DB = 1.5  # while a note sounds, a new onset must raise the level this much over the last hops
+RISE_HOPS = 8
 LEVEL_HOPS = 4  # the level is the mean energy of this many hops (21 ms at 48 kHz / 256)
 
 

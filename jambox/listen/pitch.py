@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 A4_HZ = 440.0
-OCTAVE_ODD_RATIO = 0.25  # odd harmonics this weak against the even ones: an octave up
+OCTAVE_ODD_RATIO = 0.45  # odd harmonics this weak against the even ones: an octave up
 WINDOW_SHARE = 1.0 / 3.0  # of a segment, the part YIN integrates over; the rest is the lag range
 
 
