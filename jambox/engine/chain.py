@@ -75,6 +75,18 @@ class Chain:
             self.record.session_events.append((self.now, event))
         return self._plan()
 
+    def end_of_input(self, at: int) -> None:
+        """The input ended at stream time ``at`` (offline: the file's end is the player stopping).
+
+        The box stops with the player: nothing planned at or after ``at`` is played, and what sounds is released.
+        """
+        self.performer.all_notes_off()
+        self.record.played = [n for n in self.record.played if n.time < at]
+        if self.join.playing:
+            self.join.stop()
+            self.generator.reset()
+            self.record.joins.append((at, "stopped"))
+
     def finish(self) -> None:
         for ev in self.listener.finish():
             self._remember(ev)

@@ -46,14 +46,18 @@ class JoinPolicy:
         self.join_at: int | None = None
         self._confident_since: int | None = None
 
+    def stop(self) -> None:
+        """Stop now (the input ended, or the box was told to); it comes back when the player plays again."""
+        self.playing = False
+        self.join_at = None
+        self._confident_since = None
+
     def update(self, heard: Heard, now: int, *, enabled: bool = True, join_now: bool = False) -> JoinDecision:
         bar = bar_samples(heard)
         if self.playing:
             silent = heard.last_onset is None or (bar is not None and now - heard.last_onset > self.stop_after_silent_bars * bar)
             if not enabled or silent:
-                self.playing = False
-                self.join_at = None
-                self._confident_since = None
+                self.stop()
                 return JoinDecision(False, None, "stopped")
             return JoinDecision(True, self.join_at, None)
         if not enabled or heard.tempo_bpm is None or bar is None:

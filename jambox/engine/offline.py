@@ -34,10 +34,13 @@ def run_offline(chain: Chain, bass: np.ndarray, actions: list[Action] = (), tail
     padded[:n] = bass
     accomp = np.zeros((total + hop, 2), np.float32)
     for start in range(0, total, hop):
-        chain.feed(padded[start:start + hop])
         t = start + hop  # the stream time the chain has heard up to
+        if start < n:
+            chain.feed(padded[start:start + hop])
+            if t >= n:
+                chain.end_of_input(n)
+                chain.finish()
         chain.render(accomp[t:t + hop], t)
-    chain.finish()
     accomp = accomp[:total]
     mix = accomp + dry_level * padded[:, None]
     peak = float(np.abs(mix).max())
