@@ -19,7 +19,8 @@ from jambox.listen.pitch import SegmentPitch, midi_to_hz
 
 ANALYSIS_RATE = 12000.0  # Hz, about; the stream rate divided by a whole factor
 ONSET_METHOD = "specflux"  # aubio's spectral flux: steady on fingered, picked and slapped bass alike
-ONSET_WINDOW_HOPS = 4  # aubio onset window, in hops
+ONSET_HOP_S = 0.0053  # aubio onset hop: 64 samples at 12 kHz
+ONSET_WINDOW_S = 0.021  # aubio onset window (rounded to a power of two samples): 256 at 12 kHz
 RING_S = 1.5  # seconds of conditioned signal kept for pitch analysis
 SETTLE_S = 0.010  # the attack's first milliseconds are skipped: noise and pitch bend, not the note
 PITCH_AGREE = 2  # consecutive estimates that must agree (within half a semitone) before a Note
@@ -71,7 +72,12 @@ class NoteTracker:
             butter(8, lp / nyq, "lowpass", output="sos"),
         ])
         self._zi = sosfilt_zi(self._sos) * 0.0
-        self._onset = aubio.onset(ONSET_METHOD, ONSET_WINDOW_HOPS * self.dhop, self.dhop, int(self.rate))
+        window = 1 << int(round(np.log2(ONSET_WINDOW_S * self.rate)))
+        # the detector's peak picking counts frames: its hop is fixed in time whatever the stream hop
+        self._onset_hop = max(1, int(round(ONSET_HOP_S * self.rate)))
+        self._onset = aubio.onset(ONSET_METHOD, max(window, self._onset_hop), self._onset_hop, int(self.rate))
+        self._pending = np.zeros(self._onset_hop + self.dhop, np.float32)
+        self._pending_n = 0
         self._onset.set_threshold(float(cfg.onset_threshold))
         self._onset.set_silence(self.silence_db)
         self._onset.set_minioi_ms(float(cfg.min_note_ms))
@@ -117,19 +123,28 @@ class NoteTracker:
         # over several hops: a hop can be shorter than one period of a low note (or of mains hum)
         self.level_db = 10.0 * np.log10(float(self._energies.mean()) + 1e-12)
         self._levels[self._written // len(d) % len(self._levels)] = self.level_db
-        fired = self._onset(d)[0] > 0
+        fired = False
+        self._pending[self._pending_n:self._pending_n + len(d)] = d
+        self._pending_n += len(d)
+        while self._pending_n >= self._onset_hop:
+            if self._onset(self._pending[:self._onset_hop])[0] > 0:
+                fired = True
+                last = int(self._onset.get_last())
+            rest = self._pending_n - self._onset_hop
+            self._pending[:rest] = self._pending[self._onset_hop:self._pending_n]
+            self._pending_n = rest
         t = None
         if self.now <= self._settling:  # the stream is starting: note the onset, decide after
             self._start_levels.append(self.level_db)
             if fired:
-                self._start_onset = max(0, int(self._onset.get_last()) * self.factor - self.onset_delay)
+                self._start_onset = max(0, last * self.factor - self.onset_delay)
         elif self._start_onset is not None:
             steady = self._start_levels[LEVEL_HOPS - 1:] or [0.0]  # once the level window has filled
             if max(steady) - min(steady) >= START_CHANGE_DB and self.level_db > self.silence_db:
                 t = self._start_onset  # it moved: a note, not a hum or an offset present from sample 0
             self._start_onset = None
         elif fired and self.level_db > self.silence_db and self._rose():
-            t = max(0, int(self._onset.get_last()) * self.factor - self.onset_delay)
+            t = max(0, last * self.factor - self.onset_delay)
         if t is not None:
             self._end_note(t, events)
             vel = velocity_from_db(self.level_db)

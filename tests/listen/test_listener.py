@@ -129,10 +129,13 @@ def test_heard_is_a_cached_immutable_snapshot(cfg):
     assert listener.heard() is listener.heard()
 
 
-@pytest.mark.parametrize("rate", [44100])
-def test_other_stream_rates(cfg, rate):
+@pytest.mark.parametrize("rate,hop", [(44100, 256), (96000, 256), (48000, 128), (48000, 512)])
+def test_other_stream_rates_and_hops(cfg, rate, hop):
+    import types
+
     x = load_bass(AUDIO_FILE, rate)[: 12 * rate]
-    listener = Listener(rate, cfg)
+    listener = Listener(rate, types.SimpleNamespace(**{**vars(cfg), "hop_size": hop}))
+    assert listener.hop_size == hop
     feed(listener, x)
     h = listener.heard()
     assert abs(h.tempo_bpm - BPM) < 2.0
