@@ -33,6 +33,7 @@ def summary(metrics: dict) -> str:
 
     trio("drum NLL, nats/step", "nll_per_step", "lower is better")
     trio("drum hit F1 given the rhythm", "hit_f1_given_rhythm", "higher is better")
+    rows[-1] = rows[-1][:-4] + f" | greedy (p > 0.5): {_get(d, 'hit_f1_given_rhythm', 'model_greedy')} |"
     ka = d.get("kick_alignment_with_low_onsets", {})
     rows.append("| kick on given low onsets: precision / recall | "
                 + " | ".join(f"{_get(ka, k, 'precision')} / {_get(ka, k, 'recall')}" for k in
@@ -41,7 +42,9 @@ def summary(metrics: dict) -> str:
     rows.append("| distinct bars per 16 / bar-to-bar similarity | "
                 + " | ".join(f"{_get(var, k, 'distinct_bars_per_16')} / {_get(var, k, 'bar_to_bar_similarity')}"
                              for k in ("model", "pattern_bank", "ngram"))
-                + f" | real: {_get(var, 'real', 'distinct_bars_per_16')} / {_get(var, 'real', 'bar_to_bar_similarity')} |")
+                + f" | real: {_get(var, 'real', 'distinct_bars_per_16')} / {_get(var, 'real', 'bar_to_bar_similarity')};"
+                f" greedy: {_get(var, 'model_greedy', 'distinct_bars_per_16')} / "
+                f"{_get(var, 'model_greedy', 'bar_to_bar_similarity')} |")
     acc = h.get("chord_accuracy_given_bass", {})
     rows.append(f"| chord accuracy given the bass, teacher-forced | {acc.get('model_teacher_forced', '?')} | | "
                 f"{acc.get('ngram_teacher_forced', '?')} | |")
@@ -98,7 +101,8 @@ Sampling, voicing and the controls' mapping happen at run time (`jambox/generate
 | --- | --- | --- |
 {files}
 
-- `jambox-int8.onnx`: what the box runs (onnxruntime, dynamic int8 quantisation of every Gemm).
+- `jambox-int8.onnx`: what the box runs (onnxruntime; dynamic int8 quantisation of every Gemm, weights
+  per output channel, activations quantised on the fly).
 - `jambox.onnx`: the float model, kept for the parity tests.
 - `jambox.tflite`: the same float graph for tflite-runtime. It is written by jambox's own
   FlatBuffer writer (`jambox/train/tflite_writer.py`, op by op from the float ONNX graph with the
