@@ -42,7 +42,7 @@ def accompany(config, bass: np.ndarray, *, actions: list[Action] = (), state_pat
         chain = Chain(config, model=model, memory=memory, seed=seed)
         try:
             result = run_offline(chain, bass, list(actions), dry_level=config.audio.dry_level)
-            summary = summarize(chain, len(bass))
+            summary = summarize(chain, len(bass), result.accompaniment)
             summary["seed"] = seed
             if out_wav is not None:
                 import soundfile as sf

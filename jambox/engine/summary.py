@@ -9,18 +9,29 @@ from jambox.events import PARTS, PITCH_CLASSES, PlayedNote
 
 
 def bar_starts(chain: Chain, duration: int) -> list[int]:
-    """Bar boundaries in stream samples: the listener's downbeats, extended on its final grid."""
+    """Bar boundaries in stream samples, on the grid the listener settled on.
+
+    The listener's downbeats are used back from the last one for as long as they keep the final bar
+    length (within 15 %, so a player's tempo drift is followed); earlier guesses, made while tempo and
+    meter were still unsure, are replaced by the settled grid extended backwards to the start.
+    """
     heard = chain.heard
-    downbeats = sorted({b.time for b in chain.record.beats if b.position == 0})
     bar = chain.bar_length()
     if bar is None:
         return [0]
-    if not downbeats:
+    downbeats = sorted({b.time for b in chain.record.beats if b.position == 0})
+    settled: list[int] = []
+    for t in reversed(downbeats):
+        if not settled or abs((settled[0] - t) - bar) <= 0.15 * bar:
+            settled.insert(0, t)
+        elif settled[0] - t > 0.15 * bar:
+            break
+    if not settled:
         anchor = heard.downbeat if heard.downbeat is not None else (heard.beat_phase or 0)
-        downbeats = [int(anchor)]
-    starts = list(downbeats)
+        settled = [int(anchor)]
+    starts = list(settled)
     t = starts[0] - bar
-    while t > -bar:  # before the first downbeat heard (the pickup included)
+    while t > -bar:  # before the first settled downbeat (the pickup included)
         starts.insert(0, int(round(max(t, 0))))
         t -= bar
     t = starts[-1] + bar
@@ -60,7 +71,26 @@ def part_bars(chain: Chain, part: str, duration: int) -> list[dict]:
     return bars
 
 
-def summarize(chain: Chain, duration: int) -> dict:
+def accompaniment_bars(chain: Chain, accompaniment: np.ndarray, duration: int) -> list[dict]:
+    """Per bar, how loud the accompaniment sounds (RMS in dBFS of the rendered audio, both parts, the
+    master level included): what "softer" means to the ear, not only in MIDI velocities."""
+    sr = chain.sample_rate
+    starts = bar_starts(chain, duration)
+    bars = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else duration
+        block = accompaniment[start:end]
+        if end <= start or not len(block):
+            continue
+        rms = float(np.sqrt(np.mean(np.square(block, dtype=np.float64))))
+        if rms < 1e-5:  # below -100 dBFS: the box is not playing in this bar
+            continue
+        bars.append({"bar": i, "start": round(start / sr, 3), "rms_db": round(20 * np.log10(rms), 2)})
+    return bars
+
+
+def summarize(chain: Chain, duration: int, accompaniment: np.ndarray | None = None) -> dict:
+    """What was heard and played. With the rendered ``accompaniment``, also how loud each bar sounds."""
     sr = chain.sample_rate
     heard = chain.heard
     notes = sorted(chain.record.notes.values(), key=lambda n: n.onset)
@@ -89,6 +119,8 @@ def summarize(chain: Chain, duration: int) -> dict:
     for part in PARTS:
         played = [n for n in chain.record.played if n.part == part]
         out["parts"][part] = {"events": len(played), "bars": part_bars(chain, part, duration)}
+    if accompaniment is not None:
+        out["accompaniment"] = {"bars": accompaniment_bars(chain, accompaniment, duration)}
     return out
 
 
