@@ -92,8 +92,8 @@ class SegmentPitch:
         """True when the odd harmonics of ``f0`` are all but missing: the period YIN found is two of
         the note's (a faint sub-octave in the attack of some basses makes the longer lag the more
         periodic one), and the note is an octave higher."""
-        size = max(4096, 1 << int(np.ceil(np.log2(4 * len(x)))))
-        spec = np.abs(np.fft.rfft(x * np.hanning(len(x)), size))
+        size = max(4096, 1 << int(np.ceil(np.log2(4 * len(x)))))  # fine bins: harmonics an octave apart at B0
+        spec = np.abs(np.fft.rfft(x * _hann(len(x)), size))
         bin_hz = self.sample_rate / size
         amps = []
         for h in range(1, 7):
@@ -104,6 +104,18 @@ class SegmentPitch:
             amps.append(float(spec[max(0, k - 2):k + 3].max()))
         odd, even = amps[0] + amps[2] + amps[4], amps[1] + amps[3] + amps[5]
         return even > 0 and odd < OCTAVE_ODD_RATIO * even
+
+
+_HANN: dict[int, np.ndarray] = {}
+
+
+def _hann(n: int) -> np.ndarray:
+    w = _HANN.get(n)
+    if w is None:
+        if len(_HANN) > 64:
+            _HANN.clear()
+        w = _HANN[n] = np.hanning(n)
+    return w
 
 
 def _difference(x: np.ndarray, w: int, top: int) -> np.ndarray:
