@@ -114,7 +114,7 @@ Sampling, voicing and the controls' mapping happen at run time (`jambox/generate
 | data | license | credit | use |
 | --- | --- | --- | --- |
 | Groove MIDI Dataset v1.0.0 (MIDI) | CC BY 4.0 | Gillick, Roberts, Engel, Eck, Bamman: "Learning to Groove with Inverse Sequence Transformations", ICML 2019 | drum net; its `validation` split is held out |
-| POP909 | MIT | Wang, Chen, Jiang, Zhang, Xia et al.: "POP909: A Pop-song Dataset for Music Arrangement Generation", ISMIR 2020 | harmony net; songs whose id ends in 0 are held out |
+| POP909 | MIT | Wang, Chen, Jiang, Zhang, Xu, Dai, Gu, Xia: "POP909: A Pop-song Dataset for Music Arrangement Generation", ISMIR 2020 | harmony net; songs whose id ends in 0 are held out |
 
 Data hash (sha256 over every file used): `{info.get('data_sha256', '?')}`.
 Odd meters (3/4, 5/4, 7/8, 7/4) come from re-barring real 4/4 bars (`jambox/train/rebar.py`),
@@ -123,11 +123,14 @@ never from invented patterns.
 ## Training
 
 - Command: `{info.get('command', '?')}` then `jambox export` (seed {train.get('seed', '?')}; PyTorch CPU,
-  {train.get('threads', '?')} threads; {info.get('machine', '')}).
+  {train.get('threads', '?')} threads; {info.get('machine', '')}). `jambox train --metrics-only`
+  recomputes the metrics below from the checkpoint.
 - {train.get('epochs', '?')} epochs of at most {train.get('max_batches_per_epoch', '?')} batches of
   {train.get('batch', '?')} windows x {train.get('window', '?')} steps, Adam with one-cycle lr
   {train.get('lr', '?')}; {info.get('train', {}).get('train_seconds', '?')} s of training,
-  {info.get('encode_seconds', '?')} s of data encoding.
+  {info.get('encode_seconds', '?')} s of data encoding (cache {info.get('cache', '?')}; the encoded
+  tables are cached under the user cache dir, keyed by the data hash, the seed and the encoding
+  version).
 - Validation losses per epoch: {json.dumps([h.get('val') for h in hist])}
 
 ## Held-out metrics (with baselines from the same run)

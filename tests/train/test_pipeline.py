@@ -50,3 +50,20 @@ def test_train_refuses_zero_epochs(capsys):
 def test_train_on_a_folder_without_data(tmp_path, capsys):
     assert main(["train", "--quick", "--data", str(tmp_path), "--out", str(tmp_path / "o"), "--no-progress"]) == 7
     assert "not found" in capsys.readouterr().err
+
+
+def test_training_is_reproducible_with_a_seed(tmp_path):
+    """Same seed, same data: bit-identical weights (CPU, fixed threads); another seed: different."""
+    from jambox.train import dataset as D
+    from jambox.train.loop import TrainConfig, train
+
+    drums, harmony, _ = D.build_tables(DATA, quick=True, seed=0, cache_dir=tmp_path, progress=False)
+
+    def weights(seed):
+        cfg = TrainConfig(epochs=1, window=32, batch=4, max_batches_per_epoch=3, seed=seed, threads=1)
+        nets, _ = train(drums, harmony, cfg, progress=False)
+        return {k: v.clone() for k, v in nets.state_dict().items()}
+
+    a, b, c = weights(5), weights(5), weights(6)
+    assert all((a[k] == b[k]).all() for k in a)
+    assert any((a[k] != c[k]).any() for k in a)
