@@ -121,6 +121,12 @@ class StepModel:
         if drum_x.size != F.DRUM_IN or harm_x.size != F.HARM_IN:
             raise ValueRangeError(f"step inputs must have {F.DRUM_IN} and {F.HARM_IN} values, "
                                   f"not {drum_x.size} and {harm_x.size}")
+        if not (np.isfinite(drum_x).all() and np.isfinite(harm_x).all()):
+            # one NaN would poison the recurrent state for good: refuse it here, where it is still traceable
+            bad_d = np.nonzero(~np.isfinite(drum_x.reshape(-1)))[0].tolist()
+            bad_h = np.nonzero(~np.isfinite(harm_x.reshape(-1)))[0].tolist()
+            raise ValueRangeError(f"step inputs must be finite; not at drum_x columns {bad_d[:8]}, "
+                                  f"harm_x columns {bad_h[:8]} (see features.D_* / H_*)")
         out = self._run.run(drum_x, harm_x, self._state_d, self._state_h)
         self._state_d[...] = out["drum_h_out"]
         self._state_h[...] = out["harm_h_out"]

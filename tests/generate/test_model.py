@@ -81,6 +81,18 @@ def test_wrong_input_width_is_refused():
         model.step(np.zeros(3, np.float32), np.zeros(F.HARM_IN, np.float32))
 
 
+def test_non_finite_inputs_are_refused_and_the_state_kept():
+    model = load_model()
+    rows = _inputs()
+    model.step(*rows[0])
+    state = model.get_state()
+    dx = rows[1][0].copy()
+    dx[0, F.POS_TEMPO] = np.nan
+    with pytest.raises(ValueRangeError, match=f"drum_x columns \\[{F.POS_TEMPO}\\]"):
+        model.step(dx, rows[1][1])
+    np.testing.assert_array_equal(model.get_state()[0], state[0])
+
+
 def test_missing_file_names_the_path(tmp_path):
     with pytest.raises(ModelError, match="nothing-here.onnx.*not found"):
         load_model(tmp_path / "nothing-here.onnx")
