@@ -20,6 +20,22 @@ DRUM_NOTE_S = 0.08  # drum note length (GM drums mostly ignore note-off)
 STRUM_S = 0.0015  # keys: spread of a chord's notes (a hand is never exactly together)
 
 
+STRAIGHT_BELOW = 0.53  # a swing estimate below this is a straight player's timing noise
+SWUNG_FROM = 0.58  # from here on the box swings exactly as much as the player
+
+
+def played_swing(heard_swing: float) -> float:
+    """The swing the box plays for the swing the listener reports: straight below
+    :data:`STRAIGHT_BELOW` (a straight riff played by a human measures 0.52..0.55), the player's own
+    from :data:`SWUNG_FROM`, and a ramp between, so a slightly uneven straight player does not get a
+    lilting band and a swung one gets exactly their swing."""
+    if heard_swing <= STRAIGHT_BELOW:
+        return 0.5
+    if heard_swing >= SWUNG_FROM:
+        return heard_swing
+    return 0.5 + (heard_swing - STRAIGHT_BELOW) * (SWUNG_FROM - 0.5) / (SWUNG_FROM - STRAIGHT_BELOW)
+
+
 @dataclass
 class BassAt:
     known: bool = False
@@ -41,6 +57,7 @@ class PlanContext:
         else:
             self.key = guess_key(heard.notes)
         self.feel = heard.offset_ms * sample_rate / 1000.0
+        self.swing = played_swing(heard.swing)
         self.margin = LISTEN_MARGIN_S * sample_rate
         self.drum_len = int(DRUM_NOTE_S * sample_rate)
         self.strum = STRUM_S * sample_rate

@@ -278,8 +278,8 @@ class Generator:
         loop_pos = self._loop_pos(step, heard, loop_steps)
         # The bass is read where the player puts this step: the grid swung and moved by the feel.
         spb = meter.steps_per_beat
-        grid_shift = ctx.swing_shift(step.step_in_beat, spb, period, heard.swing) + ctx.feel
-        next_shift = ctx.swing_shift((step.step_in_beat + 1) % spb, spb, period, heard.swing) + ctx.feel
+        grid_shift = ctx.swing_shift(step.step_in_beat, spb, period, ctx.swing) + ctx.feel
+        next_shift = ctx.swing_shift((step.step_in_beat + 1) % spb, spb, period, ctx.swing) + ctx.feel
         bass = ctx.bass_at(step.time + grid_shift, period, now, heard)
         bass_next = ctx.bass_at(step.time + period + next_shift, period, now, heard)
         key = ctx.key

@@ -46,3 +46,12 @@ def test_the_key_is_the_listeners_or_guessed_from_the_notes():
     assert PlanContext(heard(RIFF), SR).key == (4, True)
     assert PlanContext(heard(RIFF, key=None), SR).key[0] in (4, 7, 9)
     assert PlanContext(heard([], key=None), SR).key is None
+
+
+def test_a_straight_players_timing_noise_is_not_played_as_swing():
+    from jambox.generate.context import played_swing
+
+    assert played_swing(0.5) == played_swing(0.52) == 0.5
+    assert 0.5 < played_swing(0.55) < 0.55
+    assert played_swing(0.62) == 0.62 and played_swing(0.667) == 0.667
+    assert all(played_swing(a) <= played_swing(b) for a, b in zip([0.5, 0.53, 0.55, 0.57, 0.58], [0.53, 0.55, 0.57, 0.58, 0.6]))
