@@ -19,7 +19,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", metavar="DIR", help=f"where the checkpoint and metrics go (default: {DEFAULT_OUT}, "
                         "or runs/train-quick with --quick)")
     parser.add_argument("--seed", type=int, default=0, help="seed for augmentation, initialisation and batches")
-    parser.add_argument("--epochs", type=int, help="passes over the training windows (default 3; 1 with --quick)")
+    parser.add_argument("--epochs", type=int, help="epochs of at most 80 batches of 96 windows x 128 steps "
+                        "(default 4; 1 with --quick)")
     parser.add_argument("--cache", metavar="DIR", help="cache of encoded data (default: the user cache dir)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")

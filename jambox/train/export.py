@@ -20,6 +20,13 @@ from jambox.errors import TrainingError
 from jambox.generate import features as F
 from jambox.train.net import JamNets, StepGraph, torch
 
+try:
+    import flatbuffers  # noqa: F401  (the TFLite writer's)
+    import onnx  # noqa: F401
+    import tflite  # noqa: F401
+except ImportError as e:  # the train extra brings them
+    raise TrainingError(f"export needs onnx, tflite and flatbuffers: pip install 'jambox[train]' ({e})") from None
+
 FLOAT_NAME = "jambox.onnx"
 INT8_NAME = "jambox-int8.onnx"
 TFLITE_NAME = "jambox.tflite"
