@@ -206,6 +206,17 @@ def test_a_suggestion_adopted_with_keep_becomes_part_of_the_kept_pattern(config,
     assert effect == f"suggestion adopted: {kind}"
     assert j.generator.holding and not j.session.suggestion_pending
     assert t < boundary
+    # it recurs: the next loop plays the variation's bar again (small human variation aside)
+    loop = 2 * BAR
+    j.until(boundary + loop + BEAT)
+
+    def heard_in(start, part):
+        return {(round((n.time - start) / STEP), n.pitch) for n in j.notes(part, start, start + BAR)}
+
+    part = "keys" if kind == "substitution" else "drums"
+    tried, again = heard_in(boundary - BAR, part), heard_in(boundary - BAR + loop, part)
+    assert tried
+    assert len(tried ^ again) <= 0.2 * max(len(tried), 1) + 1
 
 
 def test_a_suggestion_without_keep_is_let_go_after_a_bar(config, model):
