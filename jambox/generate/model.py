@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,17 +65,37 @@ def _check_backend(backend: str) -> None:
                               f"{did_you_mean(backend, BACKENDS)}")
 
 
-@dataclass(frozen=True, slots=True)
 class StepOutputs:
-    """One step's answer: views into the model's output buffers, valid until the next step."""
+    """One step's answer: views into the model's output buffers, valid until the next step.
 
-    drum_hit_logits: np.ndarray  # [9]
-    drum_velocity: np.ndarray  # [9], 0..1
-    drum_offset: np.ndarray  # [9], steps, -0.5..0.5
-    chord_logits: np.ndarray  # [N_CHORDS]
-    voicing_logits: np.ndarray  # [N_VOICINGS]
-    keys_hit_logit: float
-    keys_velocity: float
+    The same object is returned by every step (nothing is allocated per step): copy what must be kept.
+    """
+
+    __slots__ = ("drum_hit_logits", "drum_velocity", "drum_offset", "chord_logits", "voicing_logits",
+                 "_keys_hit", "_keys_velocity")
+
+    def __init__(self, drum_hit_logits, drum_velocity, drum_offset, chord_logits, voicing_logits, keys_hit_logit,
+                 keys_velocity):
+        self.drum_hit_logits = drum_hit_logits  # [9] Bernoulli logits
+        self.drum_velocity = drum_velocity  # [9], 0..1
+        self.drum_offset = drum_offset  # [9], steps, -0.5..0.5
+        self.chord_logits = chord_logits  # [N_CHORDS] categorical logits
+        self.voicing_logits = voicing_logits  # [N_VOICINGS] categorical logits
+        self._keys_hit = np.asarray(keys_hit_logit, dtype=np.float32).reshape(-1)  # a float or a [1] buffer
+        self._keys_velocity = np.asarray(keys_velocity, dtype=np.float32).reshape(-1)
+
+    @classmethod
+    def of(cls, out: dict[str, np.ndarray]) -> StepOutputs:
+        """Views of a runner's output buffers (made once; they follow every step)."""
+        return cls(*(out[name].reshape(-1) for name in F.OUTPUT_NAMES[:-2]))
+
+    @property
+    def keys_hit_logit(self) -> float:
+        return float(self._keys_hit[0])
+
+    @property
+    def keys_velocity(self) -> float:
+        return float(self._keys_velocity[0])
 
 
 class StepModel:
@@ -95,6 +114,7 @@ class StepModel:
         self.harm_h = runner.harm_h
         self._state_d = np.zeros((1, self.drum_h), dtype=np.float32)
         self._state_h = np.zeros((1, self.harm_h), dtype=np.float32)
+        self._outputs = StepOutputs.of(runner.outputs)
         self.steps = 0
 
     # -- state -----------------------------------------------------------------------------
@@ -131,15 +151,7 @@ class StepModel:
         self._state_d[...] = out["drum_h_out"]
         self._state_h[...] = out["harm_h_out"]
         self.steps += 1
-        return StepOutputs(
-            out["drum_hit_logits"].reshape(-1),
-            out["drum_velocity"].reshape(-1),
-            out["drum_offset"].reshape(-1),
-            out["chord_logits"].reshape(-1),
-            out["voicing_logits"].reshape(-1),
-            float(out["keys_hit_logit"].reshape(-1)[0]),
-            float(out["keys_velocity"].reshape(-1)[0]),
-        )
+        return self._outputs
 
 
 class _OnnxRunner:
@@ -171,6 +183,7 @@ class _OnnxRunner:
         }
         widths = dict(OUTPUT_WIDTHS, drum_h_out=self.drum_h, harm_h_out=self.harm_h)
         self._out = {name: np.zeros((1, w), dtype=np.float32) for name, w in widths.items()}
+        self.outputs = self._out
         self._binding = self.session.io_binding()
         for name, arr in self._in.items():
             self._binding.bind_cpu_input(name, arr)
@@ -208,6 +221,7 @@ class _TfliteRunner:
         self._in_idx = {k: v["index"] for k, v in ins.items()}
         self._out_idx = {k: v["index"] for k, v in outs.items()}
         self._out = {name: np.zeros(list(outs[name]["shape"]), dtype=np.float32) for name in F.OUTPUT_NAMES}
+        self.outputs = self._out
 
     def run(self, drum_x, harm_x, drum_h, harm_h) -> dict[str, np.ndarray]:
         it = self.interp
