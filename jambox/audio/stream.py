@@ -151,6 +151,8 @@ class SoundDeviceStream:
         self.failure: str | None = None  # why the stream stopped by itself (device gone), or None
         self.on_stopped: Callable[[], None] | None = None  # called (on PortAudio's thread) when it does
         self.abandoned = False  # PortAudio hung stopping it (the device vanished): left as it is
+        self.lost = False  # the device went away under the stream (see mark_lost)
+        self.on_jack = False
         self._stream = None
         self._stopping = False
 
@@ -159,7 +161,10 @@ class SoundDeviceStream:
 
         from jambox.audio.devices import check_settings, describe_error
 
+        from jambox.audio.devices import is_jack
+
         check_settings(self.input_device, "input", self.sample_rate, self.input_channels)
+        self.on_jack = is_jack(self.input_device, "input") or is_jack(self.output_device, "output")
         check_settings(self.output_device, "output", self.sample_rate, self.output_channels)
         self.failure = None
         self._stopping = False
@@ -176,6 +181,7 @@ class SoundDeviceStream:
 
     def _finished(self) -> None:
         if not self._stopping:
+            self.lost = True
             self.failure = "the audio stream stopped by itself (device unplugged or the server went away)"
             if self.on_stopped is not None:
                 self.on_stopped()
@@ -214,6 +220,10 @@ class SoundDeviceStream:
     def alive(self) -> bool:
         return self._stream is not None and self.failure is None and bool(self._stream.active)
 
+    def mark_lost(self) -> None:
+        """The device is gone (the engine saw the callbacks stop): don't ask PortAudio to stop it."""
+        self.lost = True
+
     def stop(self) -> None:
         self._stopping = True
         self._bounded("stop")
@@ -229,6 +239,15 @@ class SoundDeviceStream:
         process's PortAudio (see :func:`jambox.audio.devices.abandon_portaudio`)."""
         stream = self._stream
         if stream is None or self.abandoned:
+            return
+        if self.lost and self.on_jack:
+            # With its server gone, PortAudio's JACK code asserts (aborting the process) in stop and
+            # close as often as it hangs in them: never call them then.
+            from jambox.audio.devices import abandon_portaudio
+
+            log.warning("the JACK server went away: abandoning the audio stream")
+            self.abandoned = True
+            abandon_portaudio()
             return
         done = threading.Event()
 

@@ -121,7 +121,8 @@ class LiveEngine:
         if midi is not None:
             from jambox.perform.midi_out import StreamClock
 
-            midi.stream_clock = StreamClock(self.sample_rate, self.offset, out_lat, source=lambda: self.callback.mark)
+            midi.stream_clock = StreamClock(self.sample_rate, self.offset, out_lat, source=lambda: self.callback.mark,
+                                            block=self.block)
         if hasattr(self.stream, "ready"):
             self.stream.ready = self._ready_for_block
             self.stream.progress = self._progress
@@ -195,6 +196,9 @@ class LiveEngine:
             if blocks != last_blocks:
                 last_blocks, last_change = blocks, now
             elif now - last_change > STALL_S and getattr(self.stream, "realtime", True):
+                mark_lost = getattr(self.stream, "mark_lost", None)
+                if mark_lost is not None:
+                    mark_lost()
                 self._stop_because(f"device lost: the audio device stopped calling back ({blocks} blocks, "
                                    f"then nothing for {now - last_change:.1f} s)")
 

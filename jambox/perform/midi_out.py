@@ -40,8 +40,9 @@ class StreamClock:
     latency and ``offset`` the engine's latency compensation (stream time of output frame 0)."""
 
     def __init__(self, sample_rate: int, offset: int = 0, out_latency_s: float = 0.0,
-                 source: Callable[[], tuple[int, int]] | None = None):
+                 source: Callable[[], tuple[int, int]] | None = None, block: int = 0):
         self.sample_rate = int(sample_rate)
+        self.block = int(block)  # frames per callback; 0 = unknown (no check that a frame was handed over)
         self.offset = int(offset)
         self.out_latency_s = float(out_latency_s)
         self._source = source  # () -> (output frames handed over, perf_counter_ns when that was)
@@ -54,6 +55,17 @@ class StreamClock:
         if at_ns == 0:
             return None
         return at_ns * 1e-9 + (t - self.offset - frames) / self.sample_rate + self.out_latency_s
+
+    def handed_over(self, t: int) -> bool:
+        """Whether the audio for stream time ``t`` has gone to the device yet.
+
+        :meth:`wall_time` beyond the latest block assumes the device keeps real time; one that runs
+        slow (a loaded JACK dummy driver, a drifting clock) would see MIDI run ahead of its audio.
+        Holding each message until its block has gone out keeps MIDI on the audio's own clock."""
+        if self._source is None or self.block <= 0:
+            return True
+        frames, at_ns = self._source()
+        return at_ns != 0 and t - self.offset < frames + self.block
 
 
 def open_rtmidi_out(api: str = "", client: str = "jambox"):
@@ -225,6 +237,8 @@ class MidiOut:
         w = c.wall_time(t) if c is not None else None
         if w is None:
             return True, 0.0
+        if not c.handed_over(t):  # the audio for t has not gone out yet: look again within a block
+            return False, max(0.0005, min(w - now_w, c.block / c.sample_rate / 2))
         return w <= now_w + 0.0005, w - now_w
 
     def _apply(self, ev) -> None:

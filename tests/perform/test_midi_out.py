@@ -180,3 +180,16 @@ def test_the_performer_sends_the_same_notes_as_midi(tmp_path):
     msgs = [m for _, m in port.got]
     assert msgs[:2] == [[0xC9, 0], [0xC2, 5]]  # drum kit on channel 10, keys program on channel 3
     assert [0x99, 38, 100] in msgs and [0x92, 60, 100] in msgs
+
+
+def test_midi_waits_for_its_audio_when_the_device_runs_slow():
+    """A device that stops calling back: notes whose audio has not gone out are held, however late."""
+    port = RecordingPort()
+    t0 = time.perf_counter_ns()
+    clock = StreamClock(SR, 0, 0.0, source=lambda: (0, t0), block=128)  # only the first block ever went out
+    out = MidiOut(port, SR, clock=False, stream_clock=clock)
+    out.schedule([note(64, pitch=40), note(SR // 20, pitch=41)])  # in the handed block; 50 ms later
+    time.sleep(0.3)
+    out.close()
+    ons = [m for _, m in port.got if m[0] == 0x99]
+    assert ons == [[0x99, 40, 100]]
