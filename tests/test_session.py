@@ -34,14 +34,14 @@ def _riff_notes(riff, section_start: int, loops: int = 200) -> tuple[list[int], 
     return [n.emitted_at for n in notes], notes
 
 
-def heard_at(now: int, riff=RIFF, section_start: int = 0) -> Heard:
+def heard_at(now: int, riff=RIFF, section_start: int = 0, key_tonic: int = 4) -> Heard:
     """What the listener reports at ``now``: the last two loops of notes it has heard, the grid, the loop."""
     emitted, all_notes = _riff_notes(riff, section_start)
     hi = bisect.bisect_right(emitted, now)
     lo = bisect.bisect_left(emitted, now - 2 * 32 * STEP + 2400)
     notes = tuple(all_notes[lo:hi])
     return Heard(sample_rate=SR, tempo_bpm=120.0, beat_period=BEAT, beat_phase=int(now // BEAT * BEAT),
-                 downbeat=int(now // BAR * BAR), meter=(4, 4), meter_confidence=1.0, key_tonic=4, key_mode="minor",
+                 downbeat=int(now // BAR * BAR), meter=(4, 4), meter_confidence=1.0, key_tonic=key_tonic, key_mode="minor",
                  loop_bars=2, loop_start=section_start, section_start=section_start, tempo_confidence=1.0,
                  last_onset=notes[-1].onset if notes else None, notes=notes)
 
@@ -49,16 +49,16 @@ def heard_at(now: int, riff=RIFF, section_start: int = 0) -> Heard:
 class Jam:
     """The chain's logic loop without audio: tick the session, apply due actions, plan ahead."""
 
-    def __init__(self, session: Session, generator: Generator, riff=RIFF, section_start: int = 0):
+    def __init__(self, session: Session, generator: Generator, riff=RIFF, section_start: int = 0, key_tonic: int = 4):
         self.session, self.generator = session, generator
-        self.riff, self.section_start = riff, section_start
+        self.riff, self.section_start, self.key_tonic = riff, section_start, key_tonic
         self.now = 0
         self.played: list[PlayedNote] = []
         self.events: list[tuple[int, str]] = []
         self.effects: list[tuple[int, str]] = []
 
     def heard(self) -> Heard:
-        return heard_at(self.now, self.riff, self.section_start)
+        return heard_at(self.now, self.riff, self.section_start, self.key_tonic)
 
     def until(self, t: float, actions: dict[float, str | Action] | None = None) -> "Jam":
         todo = sorted((actions or {}).items())
@@ -317,3 +317,20 @@ def test_learned_taste_sets_where_the_controls_and_the_conditioning_start(config
         assert c.energy < config.initial.energy - 0.1
         keys_density = dict(zip(TASTE_FIELDS, c.taste))["keys_density"]
         assert keys_density < DEFAULT_TASTE["keys_density"] - 0.05
+
+
+def test_a_pattern_kept_in_one_key_comes_back_transposed_when_the_riff_is_played_in_another(config, model, tmp_path):
+    path = tmp_path / "state.db"
+    with Memory.open(path) as memory:
+        j = jam(config, model, memory=memory, surprise=0.0).until(8 * BAR)
+        j.session.apply(Action.make("keep"), j.now, j.heard())
+        j.until(12 * BAR)
+        kept_pcs = {n.pitch % 12 for n in j.notes("keys", 10 * BAR, 12 * BAR)}
+    up_a_fourth = tuple((s, p + 5) for s, p in RIFF)  # the same riff in A minor
+    with Memory.open(path) as memory:
+        j = jam(config, model, memory=memory, seed=9, surprise=0.0)
+        j.riff, j.key_tonic = up_a_fourth, 9
+        j.until(12 * BAR)
+        assert any(e.startswith("recalled the kept") for _, e in j.events)
+        played = {n.pitch % 12 for n in j.notes("keys", 10 * BAR, 12 * BAR)}
+        assert played == {(pc + 5) % 12 for pc in kept_pcs}
