@@ -334,3 +334,12 @@ def test_a_pattern_kept_in_one_key_comes_back_transposed_when_the_riff_is_played
         assert any(e.startswith("recalled the kept") for _, e in j.events)
         played = {n.pitch % 12 for n in j.notes("keys", 10 * BAR, 12 * BAR)}
         assert played == {(pc + 5) % 12 for pc in kept_pcs}
+
+
+@pytest.mark.parametrize("kind", ["keep", "softer", "softer_all", "more_dissonance", "resolve", "let_go", "start_stop",
+                                  "join_now", "tap"])
+def test_every_action_works_before_anything_is_heard(config, model, kind):
+    s = Session(config, None, Generator(model, SR, 1))
+    effect = s.apply(Action.make(kind, source="test"), 0, Heard(sample_rate=SR))
+    assert isinstance(effect, str) and effect
+    assert s.tick(256, Heard(sample_rate=SR)) == []
