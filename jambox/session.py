@@ -356,16 +356,17 @@ class Session:
         # drifts a little from hop to hop; a new riff moves it by bars at once.
         moved = self._riff_start is not None and abs(start - self._riff_start) > self._bar_samples(heard) / 2
         self._riff_start = start
-        if ident != self._riff_id or moved:
-            if self._riff_id is not None:
-                if self._suggestion is not None:
-                    events.append(self._drop_suggestion(heard))
-                if self.generator.holding:
-                    self.generator.hold_pattern(None)
-                    events.append("new riff: the kept pattern is let go")
-            self._riff_id = ident
+        if self._riff_id is not None and (moved or ident[1] != self._riff_id[1]):  # a new riff (or meter)
+            if self._suggestion is not None:
+                events.append(self._drop_suggestion(heard))
+            if self.generator.holding:
+                self.generator.hold_pattern(None)
+                events.append("new riff: the kept pattern is let go")
             self._riff = None
             self._riff_checked = False
+        elif ident != self._riff_id:  # the first loop heard, or the same riff heard as a longer loop
+            self._riff_checked = False
+        self._riff_id = ident
         if self._riff_checked:
             return
         loop_len = self._loop_samples(heard)

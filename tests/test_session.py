@@ -4,6 +4,7 @@ no memory and with a real SQLite state file in a temp dir."""
 from __future__ import annotations
 
 import bisect
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -343,3 +344,13 @@ def test_every_action_works_before_anything_is_heard(config, model, kind):
     effect = s.apply(Action.make(kind, source="test"), 0, Heard(sample_rate=SR))
     assert isinstance(effect, str) and effect
     assert s.tick(256, Heard(sample_rate=SR)) == []
+
+
+def test_the_same_riff_heard_as_a_longer_loop_keeps_what_was_kept(config, model):
+    j = jam(config, model, surprise=0.0).until(8 * BAR)
+    j.session.apply(Action.make("keep"), j.now, j.heard())
+    longer = heard_at  # the listener revises the loop to 4 bars (two copies of the riff)
+    j.heard = lambda: replace(longer(j.now, j.riff, j.section_start, j.key_tonic), loop_bars=4)
+    j.until(12 * BAR)
+    assert j.generator.holding
+    assert not [e for _, e in j.events if e.startswith("new riff")]
