@@ -68,6 +68,18 @@ def summary(metrics: dict) -> str:
                          + f", real: {_get(ctl, 'real', meas)} |")
     kd = h.get("keys_attacks_per_step_vs_keys_density", {})
     lines.append("| keys_density -> keys attacks per step | " + ", ".join(f"{k}: {v}" for k, v in kd.items()) + " |")
+    pm = metrics.get("per_meter", {})
+    if pm:
+        lines += ["", "Per meter (held out, teacher-forced, the rhythm drawn as in training: all hits, kicks, or kicks"
+                  " and snares; 5/4, 7/8 and 7/4 are re-barred held-out material):", "",
+                  "| meter | drum NLL/step | chord accuracy |", "| --- | --- | --- |"]
+        names = sorted(set(pm.get("drum_nll_per_step", {})) | set(pm.get("chord_accuracy_teacher_forced", {})),
+                       key=lambda m: (int(m.split("/")[1]), int(m.split("/")[0])))
+        for m in names:
+            d_ = pm.get("drum_nll_per_step", {}).get(m, {})
+            c_ = pm.get("chord_accuracy_teacher_forced", {}).get(m, {})
+            lines.append(f"| {m} | {d_.get('value', '')} ({d_.get('steps', 0)} steps) | "
+                         f"{c_.get('value', '')} ({c_.get('steps', 0)} steps) |")
     return "\n".join(lines)
 
 
