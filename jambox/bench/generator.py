@@ -92,7 +92,14 @@ def musical_figures(notes: list[PlayedNote], riff: DemoRiff, start: float, end: 
             step = round(attack[0].time / riff.step)
             on_bass += step in bass_steps or step % 4 == 0
         previous = pcs
+    loops = []
+    for k in range(int(start // riff.loop), int(end // riff.loop)):
+        a, b = k * riff.loop, (k + 1) * riff.loop
+        if a >= start and b <= end:
+            loops.append({(round((n.time - a) / riff.step), n.pitch) for n in drums if a <= n.time < b})
+    similarity = [len(x & y) / max(1, len(x | y)) for x, y in zip(loops, loops[1:])]
     return {
+        "drum_loop_to_loop_similarity": round(float(np.mean(similarity)), 3) if similarity else None,
         "drum_hits_per_bar": round(len(drums) / bars, 2),
         "drum_mean_velocity": round(float(np.mean([n.velocity for n in drums])), 1) if drums else None,
         "kicks_on_bass_onsets": round(len(kick_steps & bass_steps) / max(1, len(kick_steps)), 3),
@@ -155,6 +162,10 @@ def run(quick: bool = False) -> dict:
         m = musical_figures(n, riff, start, end)
         figures[f"drum_hits_per_bar_at_energy_{e:g}"] = m["drum_hits_per_bar"]
         figures[f"drum_mean_velocity_at_energy_{e:g}"] = m["drum_mean_velocity"]
+    for su in (0.0, 1.0):
+        n, _ = play(model, ControlState(surprise=su), bars)
+        figures[f"drum_loop_to_loop_similarity_at_surprise_{su:g}"] = \
+            musical_figures(n, riff, start, end)["drum_loop_to_loop_similarity"]
     for busy in (0.2, 1.0):
         n, _ = play(model, ControlState(taste=(0.6, busy, 0.3)), bars)
         figures[f"hat_or_ride_per_bar_at_busyness_{busy:g}"] = musical_figures(n, riff, start, end)["hat_or_ride_per_bar"]

@@ -403,3 +403,13 @@ def test_the_taste_for_busyness_sets_how_much_the_hats_and_ride_keep_time(model)
         return len([n for n in drums(notes) if n.pitch in (42, 46, 51) and n.time >= 6 * BAR])
 
     assert keepers(1.0) > 2 * keepers(0.2) > 0
+
+
+def test_surprise_loosens_how_closely_each_loop_repeats_the_last(model):
+    def similarity(surprise):
+        notes = run(Generator(model, SR, 4), Riff(), ControlState(surprise=surprise), 4 * BAR, 14 * BAR)
+        loops = [{(round((n.time - a) / STEP), n.pitch) for n in drums(notes) if a <= n.time < a + 2 * BAR}
+                 for a in (6 * BAR, 8 * BAR, 10 * BAR, 12 * BAR)]
+        return np.mean([len(x & y) / len(x | y) for x, y in zip(loops, loops[1:])])
+
+    assert similarity(0.0) > similarity(1.0) + 0.1
