@@ -12,8 +12,8 @@ The measure is deliberately simple and explainable, in three parts, each normali
   (major, or minor with both the natural and the raised seventh, so V in minor is not "outside").
 
 The tension of an attack is a weighted mean of the three (the key part drops out while the key is
-unknown), and the tension of a passage is the mean over its attacks. A plain triad over its root
-scores about 0.05, a dominant seventh about 0.25, a cluster or a chord a semitone off the key 0.5+.
+unknown), and the tension of a passage is the mean over its attacks. In C major: a C triad over C
+scores 0.02, G7 over G 0.12, Db major over C 0.36, the cluster C Db D F# over C 0.53.
 """
 
 from __future__ import annotations
