@@ -86,6 +86,7 @@ class Session:
         self._suggestion: _Suggestion | None = None
         self._decided_boundary: int | None = None  # the phrase end a suggestion was last decided for
         self._offered_boundary: int | None = None  # the phrase end of the latest suggestion offered
+        self._quiet_until = 0  # no suggestion before this (just after a KEEP)
         self._riff_id: tuple | None = None
         self._riff_start: int | None = None
         self._riff: str | None = None
@@ -237,6 +238,7 @@ class Session:
         if pattern is None:
             return "nothing playing to keep yet"
         self._hold(pattern, heard)
+        self._quiet_until = now + self._phrase_samples(heard)  # let the player enjoy what they kept
         return f"kept drums and keys for this riff ({pattern['loop_steps']} steps)"
 
     def _adopt(self, now: int, heard: Heard) -> str:
@@ -430,7 +432,7 @@ class Session:
             elif s.adopt_at is None and now >= s.expires:
                 events.append(self._drop_suggestion(heard))
             return
-        if not self.config.controls.suggestions or self.generator.steps_planned == 0:
+        if not self.config.controls.suggestions or self.generator.steps_planned == 0 or now < self._quiet_until:
             return
         loop_len = self._loop_samples(heard)
         step = self._step_samples(heard)
@@ -464,6 +466,12 @@ class Session:
         adoption rate with one adopted and one let go assumed, so an untried kind still comes up)."""
         offered, adopted = self._kind_stats[kind]
         return SUGGESTION_KINDS[kind] * (0.25 + (adopted + 1) / (offered + 2))
+
+    def _phrase_samples(self, heard: Heard) -> float:
+        loop = self._loop_samples(heard)
+        if loop is None:
+            return 4 * self._bar_samples(heard)
+        return loop * phrase_bars(heard.loop_bars) / heard.loop_bars
 
     def _loop_samples(self, heard: Heard) -> float | None:
         if heard.loop_bars is None or heard.loop_start is None or heard.beat_period is None:

@@ -354,3 +354,13 @@ def test_the_same_riff_heard_as_a_longer_loop_keeps_what_was_kept(config, model)
     j.until(12 * BAR)
     assert j.generator.holding
     assert not [e for _, e in j.events if e.startswith("new riff")]
+
+
+def test_no_suggestion_right_after_a_keep(config, model):
+    j = jam(config, model, surprise=0.0).until(4 * BAR)
+    assert j.session.apply(Action.make("keep"), j.now, j.heard()).startswith("kept")
+    j.session.apply(Action.make("set", control="surprise", value=1.0), j.now, j.heard())
+    j.until(4 * BAR + PHRASE)
+    assert not [e for _, e in j.events if e.startswith("suggestion offered")]
+    j.until(4 * BAR + 6 * PHRASE)
+    assert [e for _, e in j.events if e.startswith("suggestion offered")]  # and then they come again
