@@ -20,7 +20,13 @@ recall, taste once the meter and tempo are known. Everything it learns goes to t
 Suggestions: ahead of the end of the riff's loop, with a chance set by the surprise knob, the box
 tries a variation (a fill, a break, a chord substitution) over the loop's last bar or beats and
 lights the suggestion LED (:attr:`Session.suggestion_pending`); KEEP from then until a bar after
-the loop's end adopts it, otherwise it is let go. Both outcomes go to the memory.
+the loop's end adopts it, otherwise it is let go. Both outcomes go to the memory, and a kind the
+player keeps letting go is tried less often. No suggestion comes for a phrase after a KEEP.
+
+Riffs: once a loop has been heard it is fingerprinted, and a pattern kept for it (or a similar riff)
+in an earlier session comes back, lined up with the loop, transposed to the key, with the knobs it
+was kept with. A new riff (the section start jumps, or the meter changes) lets the kept pattern go;
+the same riff heard as a longer loop does not.
 """
 
 from __future__ import annotations
