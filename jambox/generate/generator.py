@@ -322,7 +322,7 @@ class Generator:
         held = self._held
         held_pos = None if held is None else (loop_pos - self._held_rotation) % held.loop_steps
 
-        info = _StepInfo(step, c, now, ctx, row, bass, key, minor, bass_pc_rel, var if in_var else None, taste,
+        info = _StepInfo(step, c, now, ctx, heard, row, bass, key, minor, bass_pc_rel, var if in_var else None, taste,
                          dissonance, resolving, fill_progress if fill else None, temp, nucleus, repeat, ago,
                          held, held_pos, grid_shift)
         self._drums(info, y, out)
@@ -489,7 +489,21 @@ class Generator:
                             F.VOICINGS[voicing], self._last_voicing)
             self._last_voicing = pitches
             vel = 127 * kvel * velocity_scale(keys_gain, c.energy)
-            dur_steps = min(meter.bar_steps, max(2, round(1.0 / max(self._keys_rate, 1.0 / 16))))
+            # Held until about the next attack, but not across a beat where the harmony may move (a
+            # chord ringing into the next one is mud): a push late in the beat ties over one beat.
+            spb = meter.steps_per_beat
+            to_beat = spb - step.step_in_beat
+            if to_beat < 2:
+                to_beat += spb
+            dur_steps = min(to_beat, max(2, round(1.0 / max(self._keys_rate, 1.0 / 16))))
+            chord_pcs = {p % 12 for p in pitches}
+            for k in range(1, dur_steps):  # a bass note on the way outside the chord may bring a new one
+                sib = (step.step_in_beat + k) % spb
+                t_k = step.time + k * period + ctx.swing_shift(sib, spb, period, ctx.swing) + ctx.feel
+                b = ctx.bass_at(t_k, period, now, s.heard)
+                if b.onset and (b.pitch is None or b.pitch % 12 not in chord_pcs):
+                    dur_steps = k
+                    break
             duration = int(0.95 * dur_steps * period)
             t0 = step.time + grid_shift
             for i, pitch in enumerate(pitches):
@@ -517,6 +531,7 @@ class _StepInfo:
     c: ControlState
     now: int
     ctx: PlanContext
+    heard: Heard
     row: int  # the history row being written
     bass: BassAt
     key: tuple[int, bool] | None

@@ -413,3 +413,14 @@ def test_surprise_loosens_how_closely_each_loop_repeats_the_last(model):
         return np.mean([len(x & y) / len(x | y) for x, y in zip(loops, loops[1:])])
 
     assert similarity(0.0) > similarity(1.0) + 0.1
+
+
+def test_a_chord_never_rings_on_into_the_next_one(model):
+    from jambox.generate.tension import group_attacks
+
+    notes = run(Generator(model, SR, 2), Riff(), ControlState(), 4 * BAR, 16 * BAR)
+    attacks = group_attacks(keys(notes))
+    changes = [(a, b) for a, b in zip(attacks, attacks[1:])
+               if {n.pitch % 12 for n in a} != {n.pitch % 12 for n in b}]  # another chord, not a re-voicing
+    assert changes
+    assert all(max(n.time + n.duration for n in a) <= b[0].time for a, b in changes)
