@@ -12,6 +12,7 @@ MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.
 MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 DECAY = 0.995  # per note: old notes fade, so a new riff in a new key takes over within a few bars
 MIN_WEIGHT = 4.0
+SECTION_KEEP = 0.2  # share of the old evidence kept when a new riff starts
 FIRST_NOTE_BONUS = 0.3  # correlation units for the key whose tonic the riff began on  # no key before this much evidence
 
 
@@ -39,6 +40,12 @@ class KeyTracker:
     def start_section(self, pitch: int) -> None:
         """The first note after a silence: a riff usually starts on its tonic."""
         self._first_pc = pitch % 12
+
+    def new_section(self) -> None:
+        """A new riff: what came before says less about the key from now on."""
+        self.weights *= SECTION_KEEP
+        self.total *= SECTION_KEEP
+        self._first_pc = None
 
     def revise(self, old: int, new: int, weight: float) -> None:
         """A note's pitch was corrected: move its weight."""

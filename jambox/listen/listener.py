@@ -66,6 +66,7 @@ class Listener:
             if guess.new_riff and guess.loop_start_beat is not None:
                 self._section_start = max(0, int(round(self.grid.time_of(guess.loop_start_beat))))
                 self.section_starts.append(self._section_start)
+                self.key.new_section()
             position = -1
             if guess.downbeat_beat is not None:
                 position = (index - guess.downbeat_beat) % guess.meter[0]

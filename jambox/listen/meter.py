@@ -10,7 +10,7 @@ begins: a bass player states the one.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -19,6 +19,7 @@ HISTORY_BEATS = 48
 MAX_LOOP_BEATS = 16
 MIN_SIMILARITY = 0.6
 PARTIAL_MATCH = 0.25  # a note a loop later with another pitch: the rhythm repeats, the line does not
+SURE_LOOP_SIMILARITY = 0.7  # only a loop heard this clearly can be left for a new riff
 NEW_RIFF_SIMILARITY = 0.4  # the last loop matched the one before this badly: a new riff
 # beats per bar -> (meter, allowed bars per loop)
 METERS = {3: ((3, 4), (1, 2, 4)), 4: ((4, 4), (1, 2, 4)), 5: ((5, 4), (1, 2)), 6: ((6, 8), (1, 2)),
@@ -45,7 +46,9 @@ class MeterTracker:
         self._steps: deque[tuple[int, int, float]] = deque(maxlen=HISTORY_BEATS * STEPS)  # (step, pitch, weight)
         self.guess = MeterGuess((4, 4), 0.0, None, None, None, None, False)
         self._loop_since: int | None = None
-        self._section: int | None = None
+        self._floor = -(1 << 40)  # steps before this belong to an earlier riff
+        self._section_beat: int | None = None  # running beat number where the current riff began
+        self._loop_similarity = 0.0
 
     def add(self, beat: float, pitch: int, weight: float) -> None:
         self._steps.append((int(round(beat * STEPS)), int(pitch), float(weight)))
@@ -60,13 +63,17 @@ class MeterTracker:
     def reset(self) -> None:
         self._steps.clear()
         self._loop_since = None
+        self._floor = -(1 << 40)
+        self._section_beat = None
 
     def update(self, beat_index: int, first_beat: float | None = None) -> MeterGuess:
         """Re-decide after beat ``beat_index`` (running number) has passed."""
         end = beat_index * STEPS
-        start = end - HISTORY_BEATS * STEPS
+        start = max(end - HISTORY_BEATS * STEPS, self._floor)
         recent = [s for s in self._steps if start <= s[0] < end]
         if len(recent) < 6:
+            if self.guess.new_riff:
+                self.guess = replace(self.guess, new_riff=False)  # news once
             return self.guess
         n = end - start
         onset = np.zeros(n)
@@ -76,28 +83,60 @@ class MeterTracker:
             onset[i] = max(onset[i], w)
             pitch[i] = p if pitch[i] < 0 else min(pitch[i], p)
         first = min(s[0] for s in recent) - start
+        changed = self._new_riff(onset, pitch, first, start)
+        if changed is not None:
+            return changed
         loop = self._find_loop(onset, pitch, first)
         offbeat = float(np.mean([s[0] % STEPS != 0 for s in recent]))
         start_rot = None
         if first_beat is not None:
             start_rot = int(round(first_beat)) - start // STEPS
+        if self._section_beat is not None:
+            start_rot = self._section_beat - start // STEPS  # a new riff starts on its one
         bpb, meter, bars, downbeat_rot, conf = self._meter(loop, onset, pitch, first, offbeat, start_rot)
         downbeat_beat = None
         if downbeat_rot is not None:
             downbeat_beat = start // STEPS + downbeat_rot
         loop_start = None
-        new_riff = False
         if loop is not None:
             span = self._loop_span(onset, pitch, first, loop[0])
             begin = start // STEPS + span
             if downbeat_beat is not None:
                 begin -= (begin - downbeat_beat) % bpb  # the bar it falls in
-            if self._loop_since is None or self.guess.loop_beats != loop[0] or begin > self._loop_since + loop[0]:
-                if self._loop_since is not None and begin > self._loop_since:
-                    new_riff = True
+            if self._loop_since is None or self.guess.loop_beats != loop[0]:
                 self._loop_since = begin
             loop_start = self._loop_since
-        self.guess = MeterGuess(meter, conf, loop[0] if loop else None, bars, downbeat_beat, loop_start, new_riff)
+        self._loop_similarity = loop[1] if loop else 0.0
+        self.guess = MeterGuess(meter, conf, loop[0] if loop else None, bars, downbeat_beat, loop_start, False)
+        return self.guess
+
+    def _new_riff(self, onset, pitch, first, start) -> MeterGuess | None:
+        """The last two whole bars both differ from the bars a loop earlier: a new riff began.
+
+        It began at the first of those bars; the history before it is dropped, so the new loop is
+        learned from the new riff alone. One odd bar (a fill, a slip) is not a new riff.
+        """
+        g = self.guess
+        if g.loop_beats is None or g.downbeat_beat is None or self._loop_similarity < SURE_LOOP_SIMILARITY:
+            return None
+        L = g.loop_beats * STEPS
+        bar = g.meter[0] * STEPS
+        n = len(onset)
+        end_bar = n - (start + n - g.downbeat_beat * STEPS) % bar  # the latest bar line
+        older, latest = end_bar - 2 * bar, end_bar - bar
+        if older - L < first:
+            return None
+
+        def differs(b):
+            return self._match(onset, pitch, np.arange(b - L, b + bar - L), L) < NEW_RIFF_SIMILARITY
+
+        if not (differs(older) and differs(latest)):
+            return None
+        self._floor = start + older
+        self._section_beat = self._floor // STEPS
+        self._loop_since = None
+        self._loop_similarity = 0.0
+        self.guess = MeterGuess(g.meter, g.confidence, None, None, g.downbeat_beat, self._section_beat, True)
         return self.guess
 
     @staticmethod
@@ -110,7 +149,11 @@ class MeterTracker:
         stop = len(onset) if stop is None else stop
         if stop - first < 2 * lag_steps:
             return 0.0
-        a = np.arange(first, stop - lag_steps)
+        return MeterTracker._match(onset, pitch, np.arange(first, stop - lag_steps), lag_steps)
+
+    @staticmethod
+    def _match(onset, pitch, a, lag_steps) -> float:
+        """Dice similarity of the notes at steps ``a`` with those ``lag_steps`` later (a step's grace)."""
         on_a = onset[a] > 0
         on_b = onset[a + lag_steps] > 0
         count = on_a.sum() + on_b.sum()

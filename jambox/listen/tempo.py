@@ -163,13 +163,16 @@ class BeatTracker:
             return np.interp(lags, np.arange(len(acf)), acf, right=0.0)
 
         lags = self._lags
+        # the beat, its double and half, its quadruple and quarter
         s = at(lags) + 0.5 * (at(2 * lags) + at(lags / 2)) + 0.25 * (at(4 * lags) + at(lags / 4))
         return s * self._prior
 
     def _best_phase(self, period: float, recent: list[tuple[int, float]]) -> tuple[float, float, float]:
         """The grid phase that puts the most (accented) onsets on beats; its fit, and the current grid's."""
         times = np.array([t for t, _ in recent], float)
-        weights = np.array([w for _, w in recent], float) ** 2  # accents say where the beat is
+        # accents say where the beat is: loud notes, and long ones (the time to the next onset)
+        ioi = np.diff(times, append=times[-1] + period)
+        weights = np.array([w for _, w in recent], float) ** 2 * (0.5 + np.minimum(ioi, period) / period)
         phases = np.linspace(0.0, period, 48, endpoint=False)
         if self.next_beat is not None:
             phases = np.append(phases, self.next_beat % period)
