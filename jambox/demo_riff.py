@@ -13,7 +13,6 @@ import mido
 import numpy as np
 import soundfile as sf
 
-from jambox.perform.fluid import FluidSynth
 
 BPM = 100.0
 TPB = 480  # ticks per beat
@@ -54,20 +53,10 @@ def riff_midi(seed: int = 7) -> mido.MidiFile:
 
 
 def render(mid: mido.MidiFile, sample_rate: int = 48000) -> np.ndarray:
-    synth = FluidSynth("/usr/share/sounds/sf2/FluidR3_GM.sf2", sample_rate, gain=0.6, reverb=False)
-    synth.program(0, 33)
-    chunks = []
-    for msg in mid:  # mido yields messages with .time in seconds
-        if msg.time > 0:
-            chunks.append(synth.render(int(round(msg.time * sample_rate))))
-        if msg.type == "note_on" and msg.velocity > 0:
-            synth.note_on(0, msg.note, msg.velocity)
-        elif msg.type in ("note_off", "note_on"):
-            synth.note_off(0, msg.note)
-    chunks.append(synth.render(sample_rate // 2))
-    synth.close()
-    mono = np.concatenate(chunks).mean(axis=1)
-    return (mono / max(1e-9, np.abs(mono).max()) * 0.7).astype(np.float32)
+    """The riff as float32 mono: the same FluidSynth renderer that reads MIDI input files."""
+    from jambox.audio.files import render_midi
+
+    return render_midi(mid, sample_rate, "/usr/share/sounds/sf2/FluidR3_GM.sf2", gain=0.6, peak=0.7)
 
 
 DATA = Path(__file__).with_name("data")
