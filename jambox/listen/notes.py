@@ -27,13 +27,19 @@ PITCH_AGREE = 2  # consecutive estimates that must agree (within half a semitone
 MIN_PERIODICITY = 0.7  # YIN 1 - d'(T) below this is not a pitch
 MAX_PITCH_WAIT_S = 0.35  # an onset still without pitch after this long was not a note (a click, a thump)
 RELEASE_DB = 30.0  # a note has ended once its level falls this far below its peak
-WINDOW_PERIODS = 2.2
-MAX_REVISIONS = 1
-STREAM_SETTLE_S = 0.06  # an onset while the stream starts is a note only if the level moves:
-START_CHANGE_DB = 3.0  # a hum or an offset present from sample 0 is steady
+WINDOW_PERIODS = 2.2  # the pitch window, in periods of the lowest note
+MAX_REVISIONS = 1  # a note's pitch is corrected at most once, past its attack
 RECHECK_EVERY_HOPS = 3
 RECHECK_SKIP_S = 0.08  # the re-check looks only past the attack
-RECHECK_UNTIL_S = 0.4  # the pitch window, in periods of the lowest note
+RECHECK_UNTIL_S = 0.4  # ... and only this long into the note
+STREAM_SETTLE_S = 0.06  # an onset while the stream starts is a note only if the level moves:
+START_CHANGE_DB = 3.0  # a hum or an offset present from sample 0 is steady
+RISE_DB = 1.5  # while a note sounds, a new onset must raise the level this much over the last hops
+RISE_HOPS = 8
+LEVEL_HOPS = 4  # the level is the mean energy of this many hops (21 ms at 48 kHz / 256)
+# aubio compensates its onset detector's delay; on the rendered bass the remaining bias is a few ms
+# (finger and pick attacks read 10-20 ms late, see the bench), so nothing more is taken off
+ONSET_DELAY_S = 0.0
 
 
 @dataclass
@@ -86,7 +92,7 @@ class NoteTracker:
         self._onset.set_threshold(float(cfg.onset_threshold))
         self._onset.set_silence(self.silence_db)
         self._onset.set_minioi_ms(float(cfg.min_note_ms))
-        self.onset_delay = int(ONSET_DELAY_S * self.sample_rate)  # extra compensation, measured (see bench)
+        self.onset_delay = int(ONSET_DELAY_S * self.sample_rate)
         self._pitch = SegmentPitch(self.rate, lowest_hz, highest_hz)
         self._min_segment = self._pitch.min_samples(cfg.highest_note)
         self._window = int(WINDOW_PERIODS * self._pitch.max_lag)
@@ -247,10 +253,6 @@ class NoteTracker:
         return self._ring[idx]
 
 
-ONSET_DELAY_S = 0.0
-RISE_DB = 1.5  # while a note sounds, a new onset must raise the level this much over the last hops
-RISE_HOPS = 8
-LEVEL_HOPS = 4  # the level is the mean energy of this many hops (21 ms at 48 kHz / 256)
 
 
 def velocity_from_db(level_db: float) -> int:
