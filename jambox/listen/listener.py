@@ -21,8 +21,8 @@ from jambox.listen.meter import MeterTracker
 from jambox.listen.notes import NoteTracker
 from jambox.listen.tempo import BeatTracker
 
-RECENT_NOTES = 96  # kept for Heard.notes and for re-placing notes on a new grid
-HEARD_NOTES = 48  # notes handed to the generator: at least the last two loops of a busy riff
+RECENT_NOTES = 128  # kept for Heard.notes and for re-placing notes on a new grid (two 4-bar loops of 16ths)
+HEARD_NOTES = 32  # notes handed to the generator at least; more when two passes of the loop hold more
 DOWNBEAT_KEY_WEIGHT = 2.0  # a note on the one says more about the key
 LOOP_START_KEY_WEIGHT = 2.0  # ... and one on the loop's first beat, more again
 MIN_TEMPO_CONFIDENCE = 0.25
@@ -137,11 +137,21 @@ class Listener:
         for n in self._recent:
             self.meter.add(self.grid.beat_number(n.onset), n.pitch, n.velocity / 100.0)
 
+    def _heard_notes(self) -> tuple[Note, ...]:
+        """The last two passes of the loop (at least HEARD_NOTES notes), for the generator to read ahead."""
+        notes = list(self._recent)
+        m, g = self.meter.guess, self.grid
+        keep = HEARD_NOTES
+        if m.loop_beats and g.locked:
+            since = self.now - 2 * m.loop_beats * g.period
+            keep = max(keep, sum(1 for n in notes if n.onset >= since))
+        return tuple(notes[-keep:])
+
     def _build_heard(self) -> Heard:
         g = self.grid
         m = self.meter.guess
-        base = dict(sample_rate=self.sample_rate, last_onset=self.last_onset,
-                    notes=tuple(list(self._recent)[-HEARD_NOTES:]), key_tonic=self.key.tonic, key_mode=self.key.mode)
+        base = dict(sample_rate=self.sample_rate, last_onset=self.last_onset, notes=self._heard_notes(),
+                    key_tonic=self.key.tonic, key_mode=self.key.mode)
         if not g.locked:
             return Heard(**base)
         period = g.period

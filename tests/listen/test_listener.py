@@ -57,6 +57,15 @@ def test_the_demo_grid_is_fully_filled_and_consistent(demo):
     assert len(h.notes) >= 15  # at least two loops of the 15-note riff
 
 
+def test_heard_notes_hold_the_last_two_loops(demo):
+    listener, events = demo
+    h = listener.heard()
+    two_loops = 2 * h.loop_bars * h.meter[0] * h.beat_period
+    heard = {n.onset for n in h.notes}
+    recent = {e.onset for e in events if isinstance(e, Note) and e.onset >= listener.now - two_loops}
+    assert recent and recent <= heard
+
+
 def test_the_demo_downbeats_fall_on_the_bar_lines(demo):
     _, events = demo
     bar = 4 * 60.0 / BPM
