@@ -72,11 +72,14 @@ class DuplexCallback:
         self._acc = np.zeros((MAX_FRAMES, 2), np.float32)
         self.times_ns = np.zeros(TIMING_SLOTS, np.int64)
         self.mark: tuple[int, int] = (0, 0)  # (output frames handed over, perf_counter_ns then): the stream clock
+        self.thread_id: int | None = None  # the native id of the thread PortAudio calls us on
         self._clock = time.perf_counter_ns
 
     def __call__(self, indata: np.ndarray, outdata: np.ndarray, frames: int, time_info, status) -> None:
         t0 = self._clock()
         c = self.counters
+        if self.thread_id is None:  # once: the engine sets its threads' priorities against this one
+            self.thread_id = threading.get_native_id()
         if status:
             if status.input_overflow:
                 c.input_overflow_flags += 1

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -103,6 +104,7 @@ class LiveEngine:
         self.started_at: float | None = None
         self.realtime = realtime
         self._switch_interval: float | None = None
+        self._rt_done: set[str] = set()
         self.stop_at: int | None = None  # stream time at which to stop (``--duration``)
         self._block_buf = np.zeros((self.chunk, 2), np.float32)
         self._quit = threading.Event()
@@ -217,22 +219,41 @@ class LiveEngine:
 
     def _guard(self, name: str, target) -> None:
         try:
-            if self.realtime:
-                self._make_realtime(name)
             target()
         except BaseException as e:  # noqa: BLE001 - reported to the main thread, which re-raises
             log.exception("%s failed", name)
             self.error = e
             self._stop_because(f"{name} failed: {e}")
 
-    @staticmethod
-    def _make_realtime(name: str) -> None:
+    def _maybe_realtime(self, name: str) -> None:
+        """Once the callback has run: SCHED_FIFO for this thread, just below the callback's own priority.
+
+        Only if the audio callback's thread is itself realtime (PortAudio's ALSA thread where allowed,
+        a JACK server started with -R): a realtime helper above a normal-priority callback thread
+        would preempt the very callback it feeds (JACK without -R, or no LimitRTPRIO)."""
+        if name in self._rt_done:
+            return
+        tid = self.callback.thread_id
+        if tid is None:
+            return  # no callback yet: decide at the next wake-up
+        self._rt_done.add(name)
+        try:
+            policy = os.sched_getscheduler(tid)
+            cb_prio = os.sched_getparam(tid).sched_priority
+        except (OSError, AttributeError) as e:
+            log.info("%s stays at normal priority (cannot read the audio thread's: %s)", name, e)
+            return
+        if policy not in (os.SCHED_FIFO, os.SCHED_RR) or cb_prio < 3:
+            log.info("%s stays at normal priority: the audio callback's thread is not realtime", name)
+            return
         try:
             from jambox.appliance.realtime import LOGIC_PRIORITY, RENDERER_PRIORITY, make_realtime
         except ImportError as e:
             log.info("no realtime scheduling helper (%s)", e)
             return
-        make_realtime(RENDERER_PRIORITY if name == "jambox-render" else LOGIC_PRIORITY, name)
+        wanted = RENDERER_PRIORITY if name == "jambox-render" else LOGIC_PRIORITY
+        below = cb_prio - (1 if name == "jambox-render" else 2)
+        make_realtime(min(wanted, below), name)
 
     # -- logic thread -------------------------------------------------------------------------
     def _logic_loop(self) -> None:
@@ -240,6 +261,8 @@ class LiveEngine:
         performer = chain.performer
         set_tempo = getattr(performer, "set_tempo", None)
         while not self._quit.is_set():
+            if self.realtime:
+                self._maybe_realtime("jambox-logic")
             while ring.available() >= hop and not self._quit.is_set():
                 buf = np.empty(hop, np.float32)  # a new array per hop: the listener may keep it
                 ring.read_into(buf)
@@ -263,6 +286,8 @@ class LiveEngine:
     # -- renderer thread ----------------------------------------------------------------------
     def _render_loop(self) -> None:
         while not self._quit.is_set():
+            if self.realtime:
+                self._maybe_realtime("jambox-render")
             self._render_fill()
             self._progress.ring()
             self._render_bell.wait(0.5)
