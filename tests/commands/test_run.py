@@ -426,6 +426,7 @@ def test_with_retry_the_box_comes_back_after_the_jack_server_does(tmp_path):
     assert "device lost" in err
 
 
+@pytest.mark.slow
 def test_without_retry_a_lost_server_is_an_audio_device_error(tmp_path):
     server = JackServer(SR, PERIOD, log_path=tmp_path / "jackd.log").start()
     box = start_box(server, tmp_path)
