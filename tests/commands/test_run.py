@@ -473,3 +473,14 @@ def test_the_keyboards_q_quits_cleanly(server, tmp_path):
         os.close(master)
     assert box.returncode == 0, err[-3000:]
     assert (tmp_path / "plan.json").exists()
+
+
+def test_the_gpio_panel_starts_and_stops_with_the_box(server, tmp_path):
+    """controls.gpio on gpiozero's mock pins (PWM-capable, for the LEDs): the panel and LEDs open, the
+    box runs and everything closes again."""
+    env = box_env(server) | {"GPIOZERO_PIN_FACTORY": "mock", "GPIOZERO_MOCK_PIN_CLASS": "mockpwmpin"}
+    out = subprocess.run([sys.executable, "-m", "jambox", "-v", "run", "--device", "system, JACK", "--no-keyboard",
+                          "--state", str(tmp_path / "s.db"), *BOX_SETTINGS, "--set", "controls.gpio=true",
+                          "--duration", "2"], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "stopped (ran for 2 s)" in out.stderr
