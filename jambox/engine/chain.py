@@ -46,7 +46,7 @@ class Chain:
         self.sample_rate = config.audio.sample_rate
         self.listener = Listener(self.sample_rate, config.listener)
         self.hop_size = self.listener.hop_size
-        self.generator = Generator(model, self.sample_rate, seed)
+        self.generator = Generator(model, self.sample_rate, seed, keys_channel=config.performer.midi_keys_channel - 1)
         self.memory = memory
         self.session = Session(config, memory, self.generator)
         self.performer = performer if performer is not None else Performer(self.sample_rate, config.performer)
@@ -127,7 +127,7 @@ class Chain:
                 self.performer.all_notes_off()
         if not decision.playing:
             return []
-        step = self.heard.beat_period / 4.0
+        step = self.generator.step_samples(self.heard)  # a 16th: a quarter of the beat in x/4, half in x/8
         until = self.now + self.hop_size + int(self.steps_ahead * step)
         notes = self.generator.plan(self.heard, controls, self.now, until)
         if decision.join_at is not None:
