@@ -99,8 +99,11 @@ def summarize(rows: list[dict], audio_s: float, listen_s: float) -> dict:
         out[key.replace("_ok", "_right_share")] = mean([float(r[key]) for r in rows])
     lat = [x for r in rows for x in r["onset_latency"]]
     e1 = [x for r in rows for x in r["note_latency_e1"]]
+    e1_first = [x for r in rows for x in r["first_pitch_latency_e1"]]
     out["onset_latency_median_ms"] = round(1000 * float(np.median(lat)), 1) if lat else None
-    out["e1_note_latency_median_ms"] = round(1000 * float(np.median(e1)), 1) if e1 else None
+    out["e1_note_latency_median_ms"] = round(1000 * float(np.median(e1)), 1) if e1 else None  # right pitch known
+    out["e1_first_pitch_latency_median_ms"] = round(1000 * float(np.median(e1_first)), 1) if e1_first else None
+    out["e1_notes_scored"] = len(e1)
     out["realtime_factor_one_core"] = round(audio_s / listen_s, 1) if listen_s else None
     for group in ("program", "degradation", "meter"):
         by = {}

@@ -25,19 +25,23 @@ def hear(bass: np.ndarray, sample_rate: int, listener_cfg) -> dict:
         listener.heard()  # as the chain does, so the cost is counted
     events.extend(listener.finish())
     notes: dict[int, Note] = {}
+    first_known: dict[int, int] = {}  # onset -> when a pitch was first given for it
     beats: list[Beat] = []
     onsets: list[Onset] = []
     for ev in events:
         if isinstance(ev, Note):
             notes[ev.onset] = ev
+            first_known.setdefault(ev.onset, ev.emitted_at)
         elif isinstance(ev, Beat):
             beats.append(ev)
         elif isinstance(ev, Onset):
             onsets.append(ev)
-    result = to_dict(listener.heard(), sorted(notes.values(), key=lambda x: x.onset), beats, len(padded),
-                     listener.section_starts)
+    in_order = sorted(notes.values(), key=lambda x: x.onset)
+    result = to_dict(listener.heard(), in_order, beats, len(padded), listener.section_starts)
     result["onsets"] = [{"time": round(o.time / sample_rate, 4), "emitted_at": round(o.emitted_at / sample_rate, 4)}
                         for o in onsets]
+    for entry, note in zip(result["notes"], in_order):  # internal, like "onsets": when a first pitch was given
+        entry["first_emitted_at"] = round(first_known[note.onset] / sample_rate, 4)
     return result
 
 

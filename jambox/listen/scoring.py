@@ -85,4 +85,7 @@ def score_listener(clip, result: dict) -> dict:
         "note_latency_e1": matched_latencies(
             ref_on, [(n["onset"], n["emitted_at"]) for n in result["notes"]],
             pitches=[n["pitch"] for n in result["notes"]], ref_pitches=[n[2] for n in clip.notes], only_pitch=28),
+        "first_pitch_latency_e1": matched_latencies(
+            ref_on, [(n["onset"], n.get("first_emitted_at", n["emitted_at"])) for n in result["notes"]],
+            pitches=[n["pitch"] for n in result["notes"]], ref_pitches=[n[2] for n in clip.notes], only_pitch=28),
     }
