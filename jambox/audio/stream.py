@@ -184,7 +184,7 @@ class SoundDeviceStream:
 
     def _finished(self) -> None:
         if not self._stopping:
-            self.lost = True
+            self.mark_lost()
             self.failure = "the audio stream stopped by itself (device unplugged or the server went away)"
             if self.on_stopped is not None:
                 self.on_stopped()
@@ -224,8 +224,15 @@ class SoundDeviceStream:
         return self._stream is not None and self.failure is None and bool(self._stream.active)
 
     def mark_lost(self) -> None:
-        """The device is gone (the engine saw the callbacks stop): don't ask PortAudio to stop it."""
+        """The device is gone (the engine saw the callbacks stop): don't ask PortAudio to stop it.
+
+        On JACK, PortAudio is abandoned at once, so that no way out of the process (an error, a
+        signal) can run its shutdown, which asserts and aborts once the server is gone."""
         self.lost = True
+        if self.on_jack:
+            from jambox.audio.devices import abandon_portaudio
+
+            abandon_portaudio()
 
     def stop(self) -> None:
         self._stopping = True

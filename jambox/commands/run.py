@@ -46,7 +46,7 @@ def run(args, config) -> int:
     if args.list_devices:
         print(devices.list_devices())
         return 0
-    from jambox.appliance import Notifier, StopSignals, fatal_errors_shown, under_systemd
+    from jambox.appliance import Notifier, StopSignals, fatal_errors_shown, show_fatal, under_systemd
     from jambox.commands.accompany import split_sets
     from jambox.config.load import parse_set
 
@@ -61,13 +61,21 @@ def run(args, config) -> int:
             with fatal_errors_shown(notifier=notifier, leds=lambda: _error_leds(config)):
                 notifier.status("loading the model")
                 model, memory = _load(config, args)
+            try:
+                seed = args.seed if args.seed is not None else (
+                    config.generator.seed or random.SystemRandom().randrange(1, 2**31))
+                runner = _Runner(config, args, model, memory, seed, set_actions, stop, notifier, retry)
                 try:
-                    seed = args.seed if args.seed is not None else (
-                        config.generator.seed or random.SystemRandom().randrange(1, 2**31))
-                    runner = _Runner(config, args, model, memory, seed, set_actions, stop, notifier, retry)
                     outcome = runner.play()
-                finally:
-                    memory.close()
+                except Exception as e:
+                    if runner.was_ready:  # it played, then failed: not a start-up error
+                        log.error("stopped: %s", e)
+                        notifier.failed(f"stopped: {e}")
+                    else:  # the audio never started: the journal, systemd and the error LED say why
+                        show_fatal(e, notifier=notifier, leds=_error_leds_quietly(config))
+                    raise
+            finally:
+                memory.close()
     finally:
         if outcome == REEXEC:
             notifier.status("restarting to reconnect to JACK")
@@ -112,6 +120,14 @@ def _error_leds(config):
     return make_status_leds(config)
 
 
+def _error_leds_quietly(config):
+    try:
+        return _error_leds(config)
+    except Exception:  # noqa: BLE001 - the LEDs are how an error is shown; they must not replace it
+        log.exception("could not open the LEDs to show the error")
+        return None
+
+
 class _Runner:
     """Audio sessions on one model and one memory until stopped."""
 
@@ -122,6 +138,7 @@ class _Runner:
         self.stop, self.notifier, self.retry = stop, notifier, retry
         self.quit = threading.Event()  # the keyboard's q
         self.on_jack = False
+        self.was_ready = False  # READY was sent once: later failures are not start-up failures
 
     def stopping(self) -> bool:
         return self.stop.received is not None or self.quit.is_set()
@@ -220,6 +237,7 @@ class _Runner:
             engine.on_hop.append(_status_hook(self.notifier, leds, controls))
             names = getattr(engine.stream, "device_names", ("?", "?"))
             self.notifier.ready(f"listening on {names[0]}")
+            self.was_ready = True
             if leds is not None:
                 leds.set_listening(True)
             log.info("listening on %s, playing on %s", *names)
