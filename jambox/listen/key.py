@@ -1,7 +1,9 @@
 """Key (tonic and mode) from the bass notes so far.
 
-Krumhansl-Kessler key profiles correlated with the pitch-class weights of the notes, where a note
-on a downbeat or at the loop's start counts more: a bass line states the root there.
+The tonic: Krumhansl-Kessler key profiles correlated with the pitch-class weights of the notes,
+where a note on a downbeat or at the loop's start counts more (a bass line states the root there)
+and the note a riff starts on gets a bonus. The mode: with the tonic chosen, the third above it
+(minor or major), then the sixth and the seventh; the profiles decide only when those are silent.
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ class KeyTracker:
             r[self._first_pc] += FIRST_NOTE_BONUS
             r[12 + self._first_pc] += FIRST_NOTE_BONUS
         best = int(np.argmax(r))
-        self.tonic = best % 12
+        self.tonic = t = best % 12
         self.mode = "major" if best < 12 else "minor"
-        self.confidence = float(r[best])
+        # with the tonic chosen, the third decides the mode (then the sixth and the seventh)
+        minor = w[(t + 3) % 12] + 0.5 * (w[(t + 8) % 12] + w[(t + 10) % 12])
+        major = w[(t + 4) % 12] + 0.5 * (w[(t + 9) % 12] + w[(t + 11) % 12])
+        if abs(minor - major) > 0.1 * (minor + major) and minor + major > 0:
+            self.mode = "minor" if minor > major else "major"
+        self.confidence = float(r[t if self.mode == "major" else 12 + t])
