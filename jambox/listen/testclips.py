@@ -89,7 +89,7 @@ def riff(spec: ClipSpec) -> tuple[list[tuple[float, float, int, int]], int, str]
         chord_root = root + scale[degree]
         if chord_root - root >= 7 and rng.random() < 0.5:
             chord_root -= 12
-        chord_root = max(chord_root, low)
+        chord_root = _in_range(chord_root, low, low + 14)
         third = scale[(degree + 2) % 7] - scale[degree]
         fifth = scale[(degree + 4) % 7] - scale[degree]
         third %= 12
@@ -122,11 +122,20 @@ def riff(spec: ClipSpec) -> tuple[list[tuple[float, float, int, int]], int, str]
                     else:
                         pitch = chord_root + int(rng.choice(tones))
                     vel = 80
-                pitch = int(np.clip(pitch, low, low + 26))
+                pitch = _in_range(pitch, low, low + 26)
                 vel = int(np.clip(vel + rng.normal(0, 6), 40, 127))
                 notes.append((start + pos, length, pitch, vel))
             beat += 1
     return notes, tonic, mode
+
+
+def _in_range(pitch: int, low: int, high: int) -> int:
+    """Move a pitch by octaves into the instrument's range (clipping would change its pitch class)."""
+    while pitch > high:
+        pitch -= 12
+    while pitch < low:
+        pitch += 12
+    return int(pitch)
 
 
 def _choose(rng, options, weights):

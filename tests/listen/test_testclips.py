@@ -45,3 +45,16 @@ def test_rendered_truth_matches_the_midi_and_scores_are_sane():
     notes = [(n[0], n[2]) for n in clip.notes]
     assert note_f(notes, notes) == 1.0 and note_f(notes, [(t, p + 12) for t, p in notes]) == 0.0
     assert beat_f(clip.beats, clip.beats) == 1.0
+
+
+def test_every_note_is_in_the_key_and_on_the_instrument():
+    from jambox.events import PITCH_CLASSES
+    from jambox.listen.testclips import MAJOR_SCALE, MINOR_SCALE
+
+    for spec in clip_set(quick=True) + [ClipSpec(seed=s, low_b=s % 2 == 0) for s in range(40)]:
+        truth = clip_midi(spec)[1]
+        tonic = PITCH_CLASSES.index(truth["key"][0])
+        scale = MAJOR_SCALE if truth["key"][1] == "major" else MINOR_SCALE
+        low = 23 if spec.low_b else 28
+        for _, _, pitch in truth["notes"]:
+            assert (pitch - tonic) % 12 in scale and low <= pitch <= low + 26
