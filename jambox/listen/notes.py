@@ -68,7 +68,6 @@ class NoteTracker:
         self.rate = self.sample_rate / self.factor
         self.dhop = self.hop_size // self.factor
         self.silence_db = float(cfg.silence_db)
-        self.min_note = int(cfg.min_note_ms * 1e-3 * self.sample_rate)
         lowest_hz = midi_to_hz(cfg.lowest_note - 0.5)
         highest_hz = midi_to_hz(cfg.highest_note + 0.5)
         nyq = 0.5 * self.sample_rate
@@ -91,7 +90,7 @@ class NoteTracker:
         self._pending_n = 0
         self._onset.set_threshold(float(cfg.onset_threshold))
         self._onset.set_silence(self.silence_db)
-        self._onset.set_minioi_ms(float(cfg.min_note_ms))
+        self._onset.set_minioi_ms(float(cfg.min_note_ms))  # no two onsets closer than the shortest note
         self.onset_delay = int(ONSET_DELAY_S * self.sample_rate)
         self._pitch = SegmentPitch(self.rate, lowest_hz, highest_hz)
         self._min_segment = self._pitch.min_samples(cfg.highest_note)
