@@ -92,6 +92,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "performer": {
         "soundfont": F(str, "/usr/share/sounds/sf2/FluidR3_GM.sf2", "General MIDI soundfont (.sf2)"),
         "keys_program": F(int, 4, "GM program for the keys (0-based; 4 = electric piano)", 0, 127),
+        "keys_volume_db": F(float, -9.0, "the keys' channel volume against the drums (a GM electric piano chord is ~9 dB louder than a snare)", -40.0, 0.0),
         "drum_kit": F(int, 0, "GM drum kit (bank 128 program)", 0, 127),
         "gain": F(float, 0.5, "FluidSynth master gain", 0.0, 5.0),
         "reverb": F(bool, True, "FluidSynth reverb on the accompaniment"),

@@ -91,6 +91,11 @@ class _FloatWriter:
             self._write(self._handle, frames, ptr, 0, 2, ptr, 1, 2)
 
 
+def volume_cc(db: float) -> int:
+    """The CC7 (channel volume) value for a gain in dB: General MIDI's curve, gain = 40 log10(cc / 127)."""
+    return max(1, min(127, round(127 * 10 ** (db / 40.0))))
+
+
 @dataclass
 class PerformerStats:
     """Counters the renderer updates (read them from any thread; each is one int)."""
@@ -122,6 +127,7 @@ class Performer:
         self._synth = FluidSynth(cfg.soundfont, self.sample_rate, gain=cfg.gain, reverb=cfg.reverb)
         self._synth.program(DRUM_CHANNEL, int(cfg.drum_kit), bank=128)
         self._synth.program(self.keys_channel, int(cfg.keys_program), bank=0)
+        self._synth.cc(self.keys_channel, 7, volume_cc(cfg.keys_volume_db))
         self._write = _FloatWriter(self._synth)
         self.stats = PerformerStats()
 

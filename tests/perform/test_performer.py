@@ -235,3 +235,17 @@ def test_silence_when_nothing_is_scheduled(make):
     perf = make()
     out = render_all(perf, 48000, 128)
     assert np.abs(out).max() == 0.0
+
+
+def test_the_keys_channel_volume_sets_the_mix_balance():
+    def keys_rms(db):
+        c = load_config(search=[]).with_overrides({"performer": {"reverb": False, "keys_volume_db": db}}).performer
+        perf = Performer(SR, c)
+        try:
+            perf.schedule([keys(480, p, 100, SR // 2) for p in (60, 64, 67)])
+            out = render_all(perf, SR, 256)
+        finally:
+            perf.close()
+        return 20 * np.log10(np.sqrt(np.mean(out.astype(np.float64) ** 2)))
+
+    assert abs((keys_rms(0.0) - keys_rms(-9.0)) - 9.0) < 1.5
