@@ -108,7 +108,12 @@ def _load(config, args):
     from jambox.memory import Memory
 
     model = load_model(config.generator.model or None, backend=config.generator.backend)
-    memory = Memory.open(args.state if args.state is not None else (config.memory.state_file or None))
+    # A state file that cannot be opened must not stop the music (nor crash-loop under systemd): the box
+    # plays on an in-memory database and says so.
+    memory = Memory.open(args.state if args.state is not None else (config.memory.state_file or None),
+                         fallback_to_memory=True)
+    if memory.problem:
+        log.error("memory: %s", memory.problem)
     return model, memory
 
 
@@ -256,6 +261,10 @@ class _Runner:
                         engine.write_plan(self.args.record_plan)
                 finally:
                     counters = engine.counters()
+                    try:
+                        self.memory.end_session(chain.now)
+                    except Exception:  # noqa: BLE001 - a failed fold must not stop the shutdown
+                        log.exception("ending the memory session")
                     chain.close()
                     if leds is not None:
                         leds.close()
@@ -302,23 +311,30 @@ def _start_controls(config, args, chain, on_quit, controls: list):
             log.warning("keyboard controls unavailable (%s); running without them", e)
     if config.controls.gpio:
         from jambox.controls.gpio import make_controls
+        from jambox.errors import GpioError
 
-        panel, leds = make_controls(config, chain.submit)
-        if panel is not None:
-            controls.append(panel)
+        try:
+            panel, leds = make_controls(config, chain.submit)
+        except GpioError as e:  # the music goes on without the panel; doctor says how to fix it
+            log.error("GPIO panel unavailable: %s; playing without it", e)
+        else:
+            if panel is not None:
+                controls.append(panel)
     if config.controls.midi_in:
+        from jambox.errors import MidiError
+
         try:
             from jambox.controls.midi_in import MidiControls
-        except ImportError as e:
-            log.warning("MIDI controller input unavailable (%s); running without it", e)
-        else:
+
             controls.append(MidiControls(config, chain.submit))
+        except (ImportError, MidiError) as e:
+            log.error("MIDI controller input unavailable: %s; playing without it", e)
     return leds
 
 
 def _status_hook(notifier, leds, controls):
     """Run by the logic thread after each hop: the watchdog, the LEDs, and the controls' view of the session."""
-    state = {"beats": 0, "playing": None, "controls": None}
+    state = {"beats": 0, "playing": None, "controls": None, "actions": 0, "suggestion": None}
 
     def hook(chain) -> None:
         notifier.watchdog()
@@ -331,6 +347,14 @@ def _status_hook(notifier, leds, controls):
                     sync(current)
         if leds is None:
             return
+        applied = len(chain.record.actions)  # applied by the session and committed to memory: acknowledge
+        if applied > state["actions"]:
+            state["actions"] = applied
+            leds.ack()
+        pending = chain.session.suggestion_pending
+        if pending != state["suggestion"]:
+            state["suggestion"] = pending
+            leds.set_suggestion(pending)
         playing = chain.join.playing
         if playing != state["playing"]:
             state["playing"] = playing

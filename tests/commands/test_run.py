@@ -484,3 +484,43 @@ def test_the_gpio_panel_starts_and_stops_with_the_box(server, tmp_path):
                           "--duration", "2"], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "stopped (ran for 2 s)" in out.stderr
+
+
+def test_the_status_hook_acknowledges_each_applied_action_and_shows_a_pending_suggestion():
+    from jambox.commands.run import _status_hook
+    from jambox.controls.actions import Action
+    from jambox.controls.leds import NullStatusLeds
+    from jambox.engine.chain import Chain
+    from jambox.generate import load_model
+
+    class Leds(NullStatusLeds):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def ack(self):
+            self.calls.append("ack")
+
+        def set_suggestion(self, pending):
+            self.calls.append(("suggestion", pending))
+
+    class Notifier:
+        def watchdog(self):
+            pass
+
+    leds = Leds()
+    chain = Chain(load_config(search=[]), model=load_model(None), memory=None, seed=1)
+    try:
+        hook = _status_hook(Notifier(), leds, [])
+        hop = np.zeros(chain.hop_size, np.float32)
+        chain.feed(hop)
+        hook(chain)
+        assert leds.calls == [("suggestion", False)]  # nothing applied yet: no ack
+        chain.submit(Action.make("softer", source="test"))
+        chain.submit(Action.make("keep", source="test"))
+        chain.feed(hop)
+        hook(chain)
+        hook(chain)  # the same actions are acknowledged once
+        assert leds.calls.count("ack") == 1
+    finally:
+        chain.close()
