@@ -54,8 +54,11 @@ class Listener:
         """Hear exactly one hop (float32 mono); return the Onset, Note and Beat events decided in it."""
         if hop.ndim != 1 or len(hop) != self.hop_size:
             raise ValueRangeError(f"hop must be a 1-D array of {self.hop_size} samples, not shape {hop.shape}")
+        hop = np.asarray(hop, dtype=np.float32)
+        if not np.isfinite(hop.sum()):  # one NaN would poison the filters' state for good
+            hop = np.nan_to_num(hop, nan=0.0, posinf=1.0, neginf=-1.0)
         out = []
-        for ev in self.notes.process(np.asarray(hop, dtype=np.float32)):
+        for ev in self.notes.process(hop):
             self._take(ev, out)
         self.now += self.hop_size
         if self.grid.locks != self._grid_locks:

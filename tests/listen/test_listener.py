@@ -124,6 +124,14 @@ def test_no_phantom_notes(cfg, signal):
     assert not [e for e in events if isinstance(e, Note)]
 
 
+def test_a_burst_of_nan_does_not_deafen_the_listener(cfg):
+    x = load_bass(AUDIO_FILE, SR)[: 8 * SR].copy()
+    x[SR:SR + 1000] = np.nan
+    x[SR + 1000:SR + 1100] = np.inf
+    events = feed(Listener(SR, cfg), x)
+    assert len({e.onset for e in events if isinstance(e, Note) and e.onset > 3 * SR}) >= 8
+
+
 def test_a_hop_of_the_wrong_size_is_refused(cfg):
     listener = Listener(SR, cfg)
     with pytest.raises(ValueRangeError, match=str(listener.hop_size)):
