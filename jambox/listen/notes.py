@@ -32,8 +32,8 @@ MAX_REVISIONS = 1  # a note's pitch is corrected at most once, past its attack
 RECHECK_EVERY_HOPS = 3
 RECHECK_SKIP_S = 0.08  # the re-check looks only past the attack
 RECHECK_UNTIL_S = 0.4  # ... and only this long into the note
-STREAM_SETTLE_S = 0.06  # an onset while the stream starts is a note only if the level moves:
-START_CHANGE_DB = 3.0  # a hum or an offset present from sample 0 is steady
+STREAM_SETTLE_S = 0.06  # an onset while the stream starts is a note only once its level falls
+START_CHANGE_DB = 3.0  # this much below its peak: a hum or an offset present from sample 0 is steady
 RISE_DB = 1.5  # while a note sounds, a new onset must raise the level this much over the last hops
 RISE_HOPS = 8
 LEVEL_HOPS = 4  # the level is the mean energy of this many hops (21 ms at 48 kHz / 256)
@@ -54,6 +54,8 @@ class _Pending:
     agree: int = 0
     revisions: int = 0
     hops: int = 0
+    held: bool = False  # heard as the stream started: not reported until its level moves
+    held_onset: Onset | None = None
 
 
 class NoteTracker:
@@ -98,10 +100,8 @@ class NoteTracker:
         self._settle = int(SETTLE_S * self.rate)
         self._max_wait = int(MAX_PITCH_WAIT_S * self.sample_rate)
         self._settling = int(STREAM_SETTLE_S * self.sample_rate)
-        self._start_levels: list[float] = []
         self._energies = np.zeros(LEVEL_HOPS)
         self._hops = 0
-        self._start_onset: int | None = None
         self._recheck_skip = int(RECHECK_SKIP_S * self.rate)
         self._recheck_until = int(RECHECK_UNTIL_S * self.sample_rate)
         size = 1 << int(np.ceil(np.log2(RING_S * self.rate)))
@@ -146,30 +146,36 @@ class NoteTracker:
             self._pending[:rest] = self._pending[self._onset_hop:self._pending_n]
             self._pending_n = rest
         t = None
-        if self.now <= self._settling:  # the stream is starting: note the onset, decide after
-            self._start_levels.append(self.level_db)
-            if fired:
-                self._start_onset = max(0, last * self.factor - self.onset_delay)
-        elif self._start_onset is not None:
-            steady = self._start_levels[LEVEL_HOPS - 1:] or [0.0]  # once the level window has filled
-            if max(steady) - min(steady) >= START_CHANGE_DB and self.level_db > self.silence_db:
-                t = self._start_onset  # it moved: a note, not a hum or an offset present from sample 0
-            self._start_onset = None
-        elif fired and self.level_db > self.silence_db and self._rose():
-            t = max(0, last * self.factor - self.onset_delay)
+        held = False
+        if fired:
+            at = max(0, last * self.factor - self.onset_delay)
+            if self.now <= self._settling:
+                # the stream is starting: a note, or a hum or an offset present from sample 0? held
+                # back until its level moves (see _confirm)
+                t, held = (at, True) if self._note is None else (None, False)
+            elif self.level_db > self.silence_db and self._rose():
+                t = at
         if t is not None:
             self._end_note(t, events)
             vel = velocity_from_db(self.level_db)
-            self._note = _Pending(onset=t, onset_d=t // self.factor, velocity=vel)
-            events.append(Onset(time=t, velocity=vel, emitted_at=self.now))
+            self._note = _Pending(onset=t, onset_d=t // self.factor, velocity=vel, held=held)
+            onset = Onset(time=t, velocity=vel, emitted_at=self.now)
+            if held:
+                self._note.held_onset = onset
+            else:
+                events.append(onset)
         note = self._note
         if note is not None:
             note.peak_db = max(note.peak_db, self.level_db)
+            if note.held:
+                self._confirm(note, events)
             if note.pitch is None:
                 self._try_pitch(note, events)
             elif note.revisions < MAX_REVISIONS and self.now - note.onset <= self._recheck_until:
                 self._recheck_pitch(note, events)
-            if self._note is not None and (self.level_db < self.silence_db or self.level_db < note.peak_db - RELEASE_DB):
+            sounded = note.peak_db > self.silence_db  # an attack starts below the silence line
+            if self._note is not None and sounded and (self.level_db < self.silence_db
+                                                       or self.level_db < note.peak_db - RELEASE_DB):
                 self._end_note(self.now, events)
         return events
 
@@ -201,7 +207,8 @@ class NoteTracker:
             note.pitch = int(round(r[0]))
             note.emitted_at = self.now
             note.velocity = max(note.velocity, velocity_from_db(note.peak_db))  # the attack's peak, heard by now
-            events.append(Note(onset=note.onset, pitch=note.pitch, velocity=note.velocity, emitted_at=self.now))
+            if not note.held:
+                events.append(Note(onset=note.onset, pitch=note.pitch, velocity=note.velocity, emitted_at=self.now))
 
     def _recheck_pitch(self, note: _Pending, events: list) -> None:
         """Past the attack, look again: some basses ring an octave low for their first 100 ms.
@@ -227,15 +234,26 @@ class NoteTracker:
             note.pitch = p
             note.emitted_at = self.now
             note.revisions += 1
-            events.append(Note(onset=note.onset, pitch=p, velocity=note.velocity, emitted_at=self.now))
+            if not note.held:
+                events.append(Note(onset=note.onset, pitch=p, velocity=note.velocity, emitted_at=self.now))
             note.last_estimate = None
         else:
             note.last_estimate = r[0]
 
+    def _confirm(self, note: _Pending, events: list) -> None:
+        """A note heard as the stream starts is one once its level falls: a hum's does not."""
+        if note.peak_db <= self.silence_db or self.level_db > note.peak_db - START_CHANGE_DB:
+            return
+        note.held = False
+        events.append(Onset(time=note.onset, velocity=note.velocity, emitted_at=self.now))
+        if note.pitch is not None:
+            note.emitted_at = self.now
+            events.append(Note(onset=note.onset, pitch=note.pitch, velocity=note.velocity, emitted_at=self.now))
+
     def _end_note(self, t: int, events: list) -> None:
         note = self._note
         self._note = None
-        if note is None or note.pitch is None:
+        if note is None or note.pitch is None or note.held:  # never confirmed: it was no note
             return
         offset = max(t, note.onset + 1)
         events.append(Note(onset=note.onset, pitch=note.pitch, velocity=note.velocity,
