@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Callable
 
 from jambox.controls.actions import CONTROL_ALIASES, CONTROLS, Action, ActionKind, control_name
+from jambox import midi_ports
 from jambox.errors import ConfigError, MidiError, UnknownActionError, did_you_mean
 
 log = logging.getLogger(__name__)
@@ -308,26 +309,8 @@ def open_midi_in(api: str = "", client: str = "jambox"):
 
 
 def find_port(ports: list[str], wanted: str) -> int:
-    """The index of the port named by ``wanted``: an index, or a name substring (case-insensitive)."""
-    listing = ", ".join(f"{i}: {p}" for i, p in enumerate(ports)) or "none"
-    if not ports:
-        raise MidiError(f"no MIDI input ports (is the controller plugged in?); ports: {listing}")
-    w = str(wanted).strip()
-    if w == "":
-        if len(ports) == 1:
-            return 0
-        raise MidiError(f"{len(ports)} MIDI input ports; name one with --port or controls.midi_in: {listing}")
-    if w.isdigit():
-        if int(w) < len(ports):
-            return int(w)
-        raise MidiError(f"MIDI input port index must be in range 0..{len(ports) - 1}, not {w}; ports: {listing}")
-    hits = [i for i, p in enumerate(ports) if w.lower() in p.lower()]
-    if len(hits) == 1:
-        return hits[0]
-    if not hits:
-        raise MidiError(f"no MIDI input port matches {w!r}; ports: {listing}")
-    raise MidiError(f"{len(hits)} MIDI input ports match {w!r}; be more specific: "
-                    + ", ".join(f"{i}: {ports[i]}" for i in hits))
+    """The index of the controller's port named by ``wanted``: an index, or a name substring."""
+    return midi_ports.find_port(ports, wanted, kind="input", setting="controls.midi_in")
 
 
 def open_port(wanted: str, api: str = "", client: str = "jambox"):

@@ -23,6 +23,7 @@ import threading
 import time
 from typing import Callable
 
+from jambox import midi_ports
 from jambox.errors import MidiError
 
 log = logging.getLogger(__name__)
@@ -91,19 +92,8 @@ def open_rtmidi_out(api: str = "", client: str = "jambox"):
 
 
 def find_output_port(ports: list[str], wanted: str) -> int:
-    listing = ", ".join(f"{i}: {p}" for i, p in enumerate(ports)) or "none"
-    w = str(wanted).strip()
-    if w.isdigit():
-        if int(w) < len(ports):
-            return int(w)
-        raise MidiError(f"MIDI output port index must be in range 0..{len(ports) - 1}, not {w}; ports: {listing}")
-    hits = [i for i, p in enumerate(ports) if w.lower() in p.lower()]
-    if len(hits) == 1:
-        return hits[0]
-    if not hits:
-        raise MidiError(f"no MIDI output port matches {w!r} (performer.midi_out); ports: {listing}")
-    raise MidiError(f"{len(hits)} MIDI output ports match {w!r}; be more specific: "
-                    + ", ".join(f"{i}: {ports[i]}" for i in hits))
+    """The index of the synth's port named by ``wanted``: an index, or a name substring."""
+    return midi_ports.find_port(ports, wanted, kind="output", setting="performer.midi_out")
 
 
 class MidiOut:

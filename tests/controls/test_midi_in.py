@@ -142,7 +142,7 @@ def test_find_port_by_index_or_name():
         find_port(ports, "")
     with pytest.raises(MidiError, match="index must be in range 0..2, not 7"):
         find_port(ports, "7")
-    with pytest.raises(MidiError, match="no MIDI input ports"):
+    with pytest.raises(MidiError, match="there are no MIDI input ports"):
         find_port([], "nano")
 
 
