@@ -32,13 +32,12 @@ def listen_file(path: str, config) -> dict:
 
 
 def describe(result: dict) -> str:
-    tempo = f"{result['tempo_bpm']:.1f} bpm" if result["tempo_bpm"] else "no steady tempo"
-    key = f"{result['key']['tonic']} {result['key']['mode']}" if result["key"] else "no key"
-    loop = f"a {result['loop_bars']}-bar loop" if result["loop_bars"] else "no repeating loop"
-    feel = "straight" if result["swing"] < 0.54 else f"swung ({result['swing']:.2f})"
+    from jambox.listen.offline import describe_heard
+
+    heard = describe_heard(result["tempo_bpm"], result["meter"], result["key"], result["loop_bars"],
+                           result["swing"], result["offset_ms"])
     lines = [
-        f"Tempo {tempo}, {result['meter'][0]}/{result['meter'][1]}, {key}, {loop}, {feel}, "
-        f"{result['offset_ms']:+.0f} ms from the grid.",
+        f"Tempo {heard}.",
         f"{len(result['notes'])} notes, {len(result['beats'])} beats, {len(result['downbeats'])} downbeats.",
     ]
     if result["section_starts"]:

@@ -125,15 +125,11 @@ def summarize(chain: Chain, duration: int, accompaniment: np.ndarray | None = No
 
 
 def describe(summary: dict) -> str:
+    from jambox.listen.offline import describe_heard
+
     h = summary["heard"]
-    tempo = f"{h['tempo_bpm']:.1f} bpm" if h["tempo_bpm"] else "no steady tempo"
-    key = f"{h['key']['tonic']} {h['key']['mode']}" if h["key"] else "no key yet"
-    loop = f"{h['loop_bars']}-bar loop" if h["loop_bars"] else "no loop found"
-    feel = "straight" if h["swing"] < 0.54 else f"swung ({h['swing']:.2f})"
-    lines = [
-        f"Heard {summary['duration_s']:.1f} s: {tempo}, {h['meter'][0]}/{h['meter'][1]}, {key}, {loop}, "
-        f"{h['notes']} notes, {feel}, {h['offset_ms']:+.0f} ms from the grid.",
-    ]
+    heard = describe_heard(h["tempo_bpm"], h["meter"], h["key"], h["loop_bars"], h["swing"], h["offset_ms"])
+    lines = [f"Heard {summary['duration_s']:.1f} s ({h['notes']} notes): {heard}."]
     for j in summary["joins"]:
         lines.append(f"  {j['event']} at {j['t']:.2f} s")
     for a in summary["actions"]:

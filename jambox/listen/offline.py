@@ -66,3 +66,13 @@ def to_dict(heard, notes: list[Note], beats: list[Beat], end: int, section_start
         "swing": round(heard.swing, 3),
         "offset_ms": round(heard.offset_ms, 1),
     }
+
+
+def describe_heard(tempo_bpm, meter, key: dict | None, loop_bars, swing: float, offset_ms: float) -> str:
+    """What the listener heard, in a musician's words: "100.0 bpm, 4/4, E minor, a 2-bar loop, straight, +3 ms
+    from the grid"."""
+    tempo = f"{tempo_bpm:.1f} bpm" if tempo_bpm else "no steady tempo"
+    key_words = f"{key['tonic']} {key['mode']}" if key else "no key yet"
+    loop = f"a {loop_bars}-bar loop" if loop_bars else "no repeating loop"
+    feel = "straight" if swing < 0.54 else f"swung ({swing:.2f})"
+    return f"{tempo}, {meter[0]}/{meter[1]}, {key_words}, {loop}, {feel}, {offset_ms:+.0f} ms from the grid"
