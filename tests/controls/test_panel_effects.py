@@ -26,9 +26,9 @@ def model():
     return load_model(None)
 
 
-def play(mock_factory, bass, model, presses: dict[float, list[str]], seed=5) -> Chain:
+def play(mock_factory, bass, model, presses: dict[float, list[str]], seed=5, **config_sections) -> Chain:
     """The riff through the chain, hop by hop; at each time in ``presses``, tap those buttons (0.1 s each)."""
-    config = config_with(controls={"knobs": "none"})
+    config = config_with(controls={"knobs": "none"}, **config_sections)
     clock = FakeClock()
     chain = Chain(config, model=model, memory=None, seed=seed)
     panel = GpioControls(config, chain.submit, pin_factory=mock_factory, clock=clock, start=False)
@@ -117,3 +117,24 @@ def test_keep_repeats_the_loop_it_kept(mock_factory, bass, model):
     shifted = np.array(later) - loop * np.floor((np.array(later) - kick[0]) / loop)
     near = [min(abs(s - f) for f in first) < 0.03 * SR for s in shifted]
     assert np.mean(near) >= 0.8
+
+
+def test_a_suggestion_is_adopted_by_keep_within_its_bar_and_let_go_without(mock_factory, bass, model):
+    from gpiozero.pins.mock import MockFactory
+
+    full_surprise = {"initial": {"surprise": 1.0}}
+    factory = MockFactory()
+    try:
+        first = play(factory, bass, model, {}, seed=9, **full_surprise)
+    finally:
+        factory.reset()
+    events = first.record.session_events
+    offers = [t / SR for t, e in events if e.startswith("suggestion offered")]
+    assert offers, "no suggestion at full surprise over the whole riff"
+    assert any(e.startswith("suggestion let go") for _, e in events)
+    assert not any(e.startswith("suggestion adopted") for _, e in events)
+
+    chain = play(mock_factory, bass, model, {offers[0] + 0.05: ["keep"]}, seed=9, **full_surprise)
+    said = [e for _, a, e in chain.record.actions if a.kind.value == "keep"] + [e for _, e in chain.record.session_events]
+    assert any(e.startswith("suggestion adopted") for e in said), said
+    assert chain.generator.holding
