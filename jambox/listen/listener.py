@@ -10,6 +10,7 @@ schedule (twice a second, once a beat), never over the whole session.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 
 import numpy as np
 
@@ -48,6 +49,7 @@ class Listener:
         self._section_first: int | None = None  # onset of the first note after a silence
         self._heard = Heard(sample_rate=self.sample_rate)
         self._dirty = False
+        self._notes_since_beat = False  # a new note heard since the last beat: the meter looks again
 
     # -- the stream -----------------------------------------------------------------------
     def process(self, hop: np.ndarray) -> list:
@@ -64,8 +66,14 @@ class Listener:
         if self.grid.locks != self._grid_locks:
             self._replace_notes()
         for t, index in self.grid.advance(self.now):
-            first = None if self._section_first is None else self.grid.beat_number(self._section_first)
-            guess = self.meter.update(index, first)
+            if self._notes_since_beat:
+                first = None if self._section_first is None else self.grid.beat_number(self._section_first)
+                guess = self.meter.update(index, first)
+            else:
+                # no note since the last beat: the player rests. Bars of silence are no new riff and
+                # no loop: meter, downbeat and loop stay as heard until the next note
+                guess = replace(self.meter.guess, new_riff=False)
+            self._notes_since_beat = False
             if guess.new_riff and guess.loop_start_beat is not None:
                 self._section_start = max(0, int(round(self.grid.time_of(guess.loop_start_beat))))
                 self.section_starts.append(self._section_start)
@@ -121,6 +129,7 @@ class Listener:
                     key_weight *= LOOP_START_KEY_WEIGHT  # the riff's first note: usually its tonic
             self.key.add(ev.pitch, key_weight)
             self._recent.append(ev)
+            self._notes_since_beat = True
         else:  # the same note again: its offset, or its pitch revised
             for i in range(len(self._recent) - 1, -1, -1):
                 if self._recent[i].onset == ev.onset:

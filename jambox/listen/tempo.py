@@ -30,7 +30,7 @@ FIT_GAIN = 0.5  # share of the way to the line fit the grid moves at each onset
 FIT_MEMORY_BEATS = 8.0  # older anchors fade with this time constant, in beats
 MAX_ANCHORS = 32
 CAPTURE = 0.15
-DENSITY_NOTES, DENSITY_OCTAVES = 1.0, 0.8  # the notes-per-beat prior
+DENSITY_NOTES, DENSITY_OCTAVES = 1.3, 0.8
 REPHASE_GAIN = 1.3  # a phase this much better than the grid's, twice running, re-phases it  # onsets within this share of a beat of a grid line steer the grid
 
 
@@ -47,6 +47,8 @@ class BeatTracker:
         self._misphased = 0
         self._anchors: deque[tuple[int, float, float]] = deque(maxlen=MAX_ANCHORS)  # (beat number, time, weight)
         self.locks = 0  # how many times the grid has (re)locked
+        self._added = 0  # onsets heard so far
+        self._added_at_estimate = 0  # ... as of the last estimate
         n = int(WINDOW_S / BIN_S)
         self._bins = n
         self._fft = 1 << int(np.ceil(np.log2(2 * n)))
@@ -70,6 +72,7 @@ class BeatTracker:
 
     def add_onset(self, t: int, weight: float) -> None:
         self._onsets.append((int(t), float(weight)))
+        self._added += 1
         if self.period is None:
             return
         # steer the grid: onsets near a grid line join a weighted line fit of time against beat
@@ -110,11 +113,15 @@ class BeatTracker:
 
     # -- the estimate ---------------------------------------------------------------------
     def _estimate(self, now: int) -> None:
+        if self._added == self._added_at_estimate:
+            # nothing new since the last estimate: the player rests (or stopped). The grid free-runs
+            # on what was heard, as sure as it was: a window sliding into silence would only see the
+            # riff's tail and mistake it for another tempo, and the band re-joins on this grid
+            return
+        self._added_at_estimate = self._added
         start = now - int(WINDOW_S * self.sr)
         recent = [(t, w) for t, w in self._onsets if t >= start]
         if len(recent) < MIN_ONSETS:
-            if self.period is not None and (not recent or now - recent[-1][0] > 4 * self.period):
-                self.confidence *= 0.5  # the player stopped: the grid free-runs, less sure
             return
         train = np.zeros(self._bins + 1)
         for t, w in recent:

@@ -156,3 +156,28 @@ def test_other_stream_rates_and_hops(cfg, rate, hop):
     feed(listener, x)
     h = listener.heard()
     assert abs(h.tempo_bpm - BPM) < 2.0
+
+
+@pytest.mark.parametrize("rest", [
+    np.zeros(1 * SR, np.float32),
+    np.zeros(5 * SR, np.float32),
+    hum_only(5.0, SR, 60.0),
+], ids=["silence-1s", "silence-5s", "hum60-5s"])
+def test_a_rest_after_the_riff_keeps_tempo_grid_meter_and_loop(cfg, rest):
+    """The player stops: the box remembers the riff, and the band re-joins on the same grid."""
+    listener = Listener(SR, cfg)
+    feed(listener, load_bass(AUDIO_FILE, SR), finish=False)
+    before = listener.heard()
+    feed(listener, rest, finish=False)
+    after = listener.heard()
+    assert abs(after.tempo_bpm - BPM) < 1.0
+    assert after.loop_bars == before.loop_bars == LOOP_BARS
+    assert after.meter == before.meter == METER
+    assert after.loop_start == before.loop_start
+    assert (after.key_tonic, after.key_mode) == (before.key_tonic, before.key_mode)
+    # the grid ran on at the same period and phase: the bar lines still fall where they fell
+    assert abs(after.beat_period - before.beat_period) < 1e-6 * before.beat_period
+    beats = (after.beat_phase - before.beat_phase) / before.beat_period
+    assert beats >= 1 and abs(beats - round(beats)) < 0.01
+    bars = (after.downbeat - before.downbeat) / (before.meter[0] * before.beat_period)
+    assert abs(bars - round(bars)) < 0.01
