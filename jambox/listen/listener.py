@@ -50,6 +50,7 @@ class Listener:
         self._heard = Heard(sample_rate=self.sample_rate)
         self._dirty = False
         self._notes_since_beat = False  # a new note heard since the last beat: the meter looks again
+        self._key_weights: dict[int, float] = {}  # onset -> the weight a recent note gave the key
 
     # -- the stream -----------------------------------------------------------------------
     def process(self, hop: np.ndarray) -> list:
@@ -110,7 +111,7 @@ class Listener:
         if not isinstance(ev, Note):
             return
         if ev.offset is None and (not self._recent or self._recent[-1].onset != ev.onset):  # a new note
-            if self._section_first is None or (self._recent and ev.onset - self._recent[-1].onset > SILENCE_RESTART_S * self.sample_rate):
+            if self._section_first is None or self._rest_before(ev.onset) > SILENCE_RESTART_S * self.sample_rate:
                 self._section_first = ev.onset
                 self.key.start_section(ev.pitch)
             weight = ev.velocity / 100.0
@@ -128,7 +129,10 @@ class Listener:
                         and (round(beat) - g.loop_start_beat) % g.loop_beats == 0:
                     key_weight *= LOOP_START_KEY_WEIGHT  # the riff's first note: usually its tonic
             self.key.add(ev.pitch, key_weight)
+            if len(self._recent) == self._recent.maxlen:
+                self._key_weights.pop(self._recent[0].onset, None)
             self._recent.append(ev)
+            self._key_weights[ev.onset] = key_weight
             self._notes_since_beat = True
         else:  # the same note again: its offset, or its pitch revised
             for i in range(len(self._recent) - 1, -1, -1):
@@ -136,11 +140,22 @@ class Listener:
                     old = self._recent[i]
                     self._recent[i] = ev
                     if old.pitch != ev.pitch:
-                        w = ev.velocity / 100.0
+                        # move all the weight the note was given (a downbeat's, a loop start's too):
+                        # moving only its velocity's share left a wrong pitch class in the key
+                        w = self._key_weights.get(ev.onset, ev.velocity / 100.0)
+                        if ev.onset == self._section_first:
+                            self.key.start_section(ev.pitch)  # the riff's first note, now heard right
                         self.key.revise(old.pitch, ev.pitch, w)
                         if self.grid.locked:
                             self.meter.revise(self.grid.beat_number(ev.onset), ev.pitch)
                     break
+
+    def _rest_before(self, onset: int) -> int:
+        """Samples of silence between the last note's end and ``onset`` (a long note is no rest)."""
+        if not self._recent:
+            return 0
+        last = self._recent[-1]
+        return onset - (last.offset if last.offset is not None else last.onset)
 
     def _replace_notes(self) -> None:
         """The grid re-locked: place the recent notes on the new grid."""

@@ -37,6 +37,7 @@ START_CHANGE_DB = 3.0  # this much below its peak: a hum or an offset present fr
 RISE_DB = 1.5  # while a note sounds, a new onset must raise the level this much over the last hops
 RISE_HOPS = 8
 LEVEL_HOPS = 4  # the level is the mean energy of this many hops (21 ms at 48 kHz / 256)
+GATE_DB = 12.0  # out of silence to this far above the silence line, with no onset fired: a note began
 # aubio compensates its onset detector's delay; on the rendered bass the remaining bias is a few ms
 # (finger and pick attacks read 10-20 ms late, see the bench), so nothing more is taken off
 ONSET_DELAY_S = 0.0
@@ -56,6 +57,7 @@ class _Pending:
     hops: int = 0
     held: bool = False  # heard as the stream started: not reported until its level moves
     held_onset: Onset | None = None
+    estimate: float | None = None  # the pitch (fractional MIDI) it was given
 
 
 class NoteTracker:
@@ -94,6 +96,7 @@ class NoteTracker:
         self._onset.set_silence(self.silence_db)
         self._onset.set_minioi_ms(float(cfg.min_note_ms))  # no two onsets closer than the shortest note
         self.onset_delay = int(ONSET_DELAY_S * self.sample_rate)
+        self._min_gap = int(float(cfg.min_note_ms) / 1000.0 * self.sample_rate)
         self._pitch = SegmentPitch(self.rate, lowest_hz, highest_hz)
         self._min_segment = self._pitch.min_samples(cfg.highest_note)
         self._window = int(WINDOW_PERIODS * self._pitch.max_lag)
@@ -147,6 +150,14 @@ class NoteTracker:
             self._pending_n = rest
         t = None
         held = False
+        if fired and self._note is not None and last * self.factor - self._note.onset < self._min_gap:
+            fired = False  # the gate below heard this attack already
+        if not fired and self._note is None and self.level_db > self.silence_db + GATE_DB \
+                and float(self._levels.min()) < self.silence_db:
+            # out of silence with no onset fired: aubio's detector misses an attack in its first
+            # frames (a note at sample 0) and some soft ones (fretless, synth): the level gate hears it
+            fired = True
+            last = max(0, self.now - 2 * len(hop)) // self.factor
         if fired:
             at = max(0, last * self.factor - self.onset_delay)
             if self.now <= self._settling:
@@ -205,6 +216,7 @@ class NoteTracker:
         note.last_estimate = r[0]
         if note.agree >= PITCH_AGREE:
             note.pitch = int(round(r[0]))
+            note.estimate = r[0]
             note.emitted_at = self.now
             note.velocity = max(note.velocity, velocity_from_db(note.peak_db))  # the attack's peak, heard by now
             if not note.held:
@@ -253,6 +265,14 @@ class NoteTracker:
     def _end_note(self, t: int, events: list) -> None:
         note = self._note
         self._note = None
+        if note is not None and note.held and note.pitch is not None and t < self.now \
+                and not _is_mains(note.estimate):
+            # held since the stream started and ended by the next onset before its level fell:
+            # a sustained (synth, fretless) first note played legato, not a hum; a hum is held back
+            # by its pitch, which is the mains frequency's or a harmonic's, not a tuned note's
+            note.held = False
+            events.append(Onset(time=note.onset, velocity=note.velocity, emitted_at=self.now))
+            events.append(Note(onset=note.onset, pitch=note.pitch, velocity=note.velocity, emitted_at=self.now))
         if note is None or note.pitch is None or note.held:  # never confirmed: it was no note
             return
         offset = max(t, note.onset + 1)
@@ -270,6 +290,21 @@ class NoteTracker:
         return self._ring[idx]
 
 
+
+
+MAINS_HZ = (50.0, 60.0)
+MAINS_CENTS = 15.0  # a tuned note sits this far from the mains frequency or more (G1 is 35 cents under 50 Hz)
+
+
+def _is_mains(estimate: float | None) -> bool:
+    """Is this pitch (fractional MIDI) the mains frequency or one of its first harmonics?"""
+    if estimate is None:
+        return True
+    for f in MAINS_HZ:
+        for k in (1, 2, 3):
+            if abs(estimate - (69.0 + 12.0 * np.log2(k * f / 440.0))) * 100.0 < MAINS_CENTS:
+                return True
+    return False
 
 
 def velocity_from_db(level_db: float) -> int:

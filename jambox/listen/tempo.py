@@ -30,7 +30,7 @@ FIT_GAIN = 0.5  # share of the way to the line fit the grid moves at each onset
 FIT_MEMORY_BEATS = 8.0  # older anchors fade with this time constant, in beats
 MAX_ANCHORS = 32
 CAPTURE = 0.15
-DENSITY_NOTES, DENSITY_OCTAVES = 1.3, 0.8
+DENSITY_NOTES, DENSITY_OCTAVES = 1.3, 0.8  # the notes-per-beat prior: between one and two a beat
 REPHASE_GAIN = 1.3  # a phase this much better than the grid's, twice running, re-phases it  # onsets within this share of a beat of a grid line steer the grid
 
 

@@ -1,0 +1,62 @@
+"""The note tracker at the stream's start: a note at sample 0 is heard, a hum from sample 0 is not."""
+
+import numpy as np
+import pytest
+
+from jambox.config import load_config
+from jambox.events import Note
+from jambox.listen.notes import NoteTracker, _is_mains
+from jambox.listen.pitch import midi_to_hz
+from jambox.listen.testclips import ClipSpec, hum_only, render_clip
+
+SR = 48000
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return load_config(None).listener
+
+
+def notes_of(cfg, x):
+    tracker = NoteTracker(SR, cfg.hop_size, cfg)
+    hop = tracker.hop_size
+    events = []
+    for i in range(0, len(x) - hop + 1, hop):
+        events += tracker.process(x[i:i + hop])
+    events += tracker.finish()
+    final = {}
+    for e in events:
+        if isinstance(e, Note):
+            final[e.onset] = e
+    return [final[t] for t in sorted(final)]
+
+
+def bass_note(midi: float, seconds: float, level: float = 0.3) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    f = midi_to_hz(midi)
+    x = sum(np.sin(2 * np.pi * k * f * t) / k for k in range(1, 5))
+    return (level * x * np.exp(-t / 1.5) * np.minimum(1.0, t / 0.004)).astype(np.float32)
+
+
+def test_a_sustained_first_note_at_sample_zero_is_heard(cfg):
+    """A synth bass line starting on its first sample, notes legato: the first note (the riff's
+    tonic, which the key leans on) is neither missed nor dropped for never falling in level."""
+    clip = render_clip(ClipSpec(seed=48, bpm=153.0, program=38, degradation="quiet", loop_bars=1, bars=2), SR)
+    heard = notes_of(cfg, clip.audio)
+    first_true = clip.notes[0]
+    assert heard and heard[0].onset / SR < first_true[0] + 0.03
+    assert heard[0].pitch % 12 == first_true[2] % 12
+
+
+def test_a_hum_from_sample_zero_is_no_note_when_the_player_comes_in(cfg):
+    x = hum_only(3.0, SR, 50.0, level=0.05)
+    x[SR:SR + SR] += bass_note(40, 1.0)  # E2 at 1 s
+    heard = notes_of(cfg, x)
+    assert heard and all(n.onset > 0.9 * SR for n in heard)
+    assert heard[0].pitch == 40
+
+
+@pytest.mark.parametrize("hz,mains", [(50.0, True), (60.0, True), (100.0, True), (120.0, True),
+                                      (midi_to_hz(31), False), (midi_to_hz(35), False), (midi_to_hz(40), False)])
+def test_mains_pitches_are_told_from_tuned_notes(hz, mains):
+    assert _is_mains(69.0 + 12.0 * np.log2(hz / 440.0)) is mains
