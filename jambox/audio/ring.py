@@ -6,14 +6,16 @@ into the preallocated storage).
 
 Positions are absolute frame counts since the ring was made (``written``, ``read``), never reduced
 modulo the capacity: the producer is the only one to advance ``written`` and the consumer the only
-one to advance ``read``, so each side reads the other's counter (one Python int, swapped whole under
-the GIL) and never waits. Because the counts are absolute they double as stream times.
+one to advance ``read``, so each side reads the other's counter and never waits. Because the counts
+are absolute they double as stream times.
 
-- A consumer that asks for more than is there gets what there is and the rest is its own business
-  (the audio callback writes silence, counts an underrun and moves on regardless); the producer's
-  frames for positions already passed are then discarded as ``stale`` and it carries on in step.
-- A producer that finds no space does not overwrite unread frames: :meth:`FrameRing.write` writes
-  what fits and counts the rest as ``dropped`` (the input ring's overrun).
+The counters are int64 slots of a small numpy array, so a ring can live in memory shared with another
+process (:mod:`jambox.audio.shared`: the audio callback in its own process, out of the engine's GIL).
+Each slot has one writer and an aligned 8-byte store is seen whole. The producer stores its frames
+before it advances ``written`` (the consumer reads its frames before it advances ``read``): x86 keeps
+that order for the other process; ARM64 promises it only across a barrier, which the callback's
+doorbell (a system call) gives its side once per block, and the renderer's side has none of its own
+(a frame could, in theory, be read a few nanoseconds early while it is still being stored).
 """
 
 from __future__ import annotations
@@ -27,22 +29,42 @@ from jambox.errors import ValueRangeError
 
 
 class FrameRing:
-    """``capacity`` frames of ``channels`` float32 samples."""
+    """``capacity`` frames of ``channels`` float32 samples.
 
-    def __init__(self, capacity: int, channels: int = 1):
+    ``storage``: where the frames and counters live, ``(frames, counters)`` as numpy arrays of shape
+    ``(capacity, channels)`` float32 and ``(COUNTERS,)`` int64 (views of shared memory); by default
+    fresh zeroed arrays of this process.
+    """
+
+    COUNTERS = 6  # written, read, dropped, stale, underruns, short_frames
+
+    def __init__(self, capacity: int, channels: int = 1, storage: tuple[np.ndarray, np.ndarray] | None = None):
         if capacity < 1:
             raise ValueRangeError(f"ring capacity must be at least 1 frame, not {capacity}")
         if channels < 1:
             raise ValueRangeError(f"ring channels must be at least 1, not {channels}")
         self.capacity = int(capacity)
         self.channels = int(channels)
-        self._buf = np.zeros((self.capacity, self.channels), np.float32)
-        self.written = 0  # producer's counter
-        self.read = 0  # consumer's counter
-        self.dropped = 0  # producer side: frames that did not fit
-        self.stale = 0  # producer side: frames for positions the consumer had already passed
-        self.underruns = 0  # consumer side: reads that found fewer frames than asked (counted by read_into)
-        self.short_frames = 0  # consumer side: frames missing in those reads
+        if storage is None:
+            storage = (np.zeros((self.capacity, self.channels), np.float32), np.zeros(self.COUNTERS, np.int64))
+        self._buf, self._c = storage
+        if self._buf.shape != (self.capacity, self.channels) or self._c.shape != (self.COUNTERS,):
+            raise ValueRangeError(f"ring storage must be ({self.capacity}, {self.channels}) frames and "
+                                  f"{self.COUNTERS} counters, not {self._buf.shape} and {self._c.shape}")
+
+    # The counters, each an int64 slot with one writer.
+    written = property(lambda self: int(self._c[0]), lambda self, v: self._c.__setitem__(0, v),
+                       doc="producer's counter")
+    read = property(lambda self: int(self._c[1]), lambda self, v: self._c.__setitem__(1, v),
+                    doc="consumer's counter")
+    dropped = property(lambda self: int(self._c[2]), lambda self, v: self._c.__setitem__(2, v),
+                       doc="producer side: frames that did not fit")
+    stale = property(lambda self: int(self._c[3]), lambda self, v: self._c.__setitem__(3, v),
+                     doc="producer side: frames for positions the consumer had already passed")
+    underruns = property(lambda self: int(self._c[4]), lambda self, v: self._c.__setitem__(4, v),
+                         doc="consumer side: reads that found fewer frames than asked (counted by read_into)")
+    short_frames = property(lambda self: int(self._c[5]), lambda self, v: self._c.__setitem__(5, v),
+                            doc="consumer side: frames missing in those reads")
 
     # -- either side ---------------------------------------------------------------------------
     def available(self) -> int:
@@ -132,6 +154,11 @@ class Doorbell:
         os.set_blocking(self._r, False)
         os.set_blocking(self._w, False)
 
+    @property
+    def ring_fd(self) -> int:
+        """The pipe's write end: another process rings this bell by writing to it (see :class:`RemoteBell`)."""
+        return self._w
+
     def ring(self) -> None:
         try:
             os.write(self._w, self._BYTE)
@@ -159,3 +186,19 @@ class Doorbell:
                 os.close(fd)
             except OSError:
                 pass
+
+
+class RemoteBell:
+    """The ringing half of a :class:`Doorbell` made in another process (its ``ring_fd`` inherited)."""
+
+    _BYTE = b"\x01"
+
+    def __init__(self, fd: int):
+        self._w = int(fd)
+        os.set_blocking(self._w, False)
+
+    def ring(self) -> None:
+        try:
+            os.write(self._w, self._BYTE)
+        except (BlockingIOError, OSError):
+            pass

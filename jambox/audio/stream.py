@@ -16,6 +16,9 @@ Two streams implement the same small interface (``open(callback)``, ``start``, `
 ``alive``, ``latency``, ``failure``, ``on_stopped``): :class:`SoundDeviceStream` (PortAudio through
 sounddevice: ALSA on the Pi, JACK where a server runs) and :class:`MemoryStream` (a device in memory that plays an array into
 the callback and records what comes out, as fast as the engine keeps up or at real-time pace).
+A third, :class:`jambox.audio.process_stream.ProcessStream`, runs a SoundDeviceStream and this
+callback in an audio process of its own, on shared memory (:class:`CallbackShared` holds what the
+engine reads: counters, times, the clock mark, the callback's thread id).
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -38,26 +40,56 @@ TIMING_SLOTS = 1 << 16  # per-block callback times kept for the percentiles (a r
 STOP_TIMEOUT_S = 2.0  # how long stopping or closing a stream may take before it is abandoned
 
 
-@dataclass
+_COUNTER_NAMES = ("blocks", "frames", "underruns", "underrun_frames", "input_overruns", "input_overflow_flags",
+                  "output_underflow_flags", "oversize_blocks")
+
+
 class CallbackCounters:
-    blocks: int = 0
-    frames: int = 0
-    underruns: int = 0  # blocks where the accompaniment was not ready (silence written)
-    underrun_frames: int = 0
-    input_overruns: int = 0  # blocks whose input did not fit the ring (the logic thread fell behind)
-    input_overflow_flags: int = 0  # PortAudio's own xrun flags
-    output_underflow_flags: int = 0
-    oversize_blocks: int = 0  # blocks larger than MAX_FRAMES (silence written)
+    """The callback's counters: int64 slots of one array (so another process can read them from shared memory).
+
+    - ``underruns``: blocks where the accompaniment was not ready (silence written), ``underrun_frames``;
+    - ``input_overruns``: blocks whose input did not fit the ring (the logic thread fell behind);
+    - ``input_overflow_flags``, ``output_underflow_flags``: PortAudio's own xrun flags;
+    - ``oversize_blocks``: blocks larger than MAX_FRAMES (silence written).
+    """
+
+    SLOTS = len(_COUNTER_NAMES)
+
+    def __init__(self, slots: np.ndarray | None = None):
+        self._c = np.zeros(self.SLOTS, np.int64) if slots is None else slots
 
     def xruns(self) -> int:
         return self.underruns + self.input_overruns + self.input_overflow_flags + self.output_underflow_flags
+
+    def as_dict(self) -> dict:
+        return {name: int(self._c[i]) for i, name in enumerate(_COUNTER_NAMES)}
+
+
+def _slot(i: int) -> property:
+    return property(lambda self: int(self._c[i]), lambda self, v: self._c.__setitem__(i, v))
+
+
+for _i, _name in enumerate(_COUNTER_NAMES):
+    setattr(CallbackCounters, _name, _slot(_i))
+
+
+class CallbackShared:
+    """Where a :class:`DuplexCallback` keeps what other threads or processes read: counters, per-block
+    times, the stream clock mark and the callback thread's id (views of shared memory, or local arrays)."""
+
+    SLOTS = CallbackCounters.SLOTS + 4  # + mark frames, mark ns, mark sequence, thread id
+
+    def __init__(self, slots: np.ndarray | None = None, times_ns: np.ndarray | None = None):
+        self.slots = np.zeros(self.SLOTS, np.int64) if slots is None else slots
+        self.times_ns = np.zeros(TIMING_SLOTS, np.int64) if times_ns is None else times_ns
 
 
 class DuplexCallback:
     """The audio callback. Construct before the stream opens; everything it touches is preallocated."""
 
     def __init__(self, input_ring: FrameRing, output_ring: FrameRing, *, input_channel: int = 1,
-                 input_gain_db: float = 0.0, dry_level: float = 1.0, doorbells: tuple[Doorbell, ...] = ()):
+                 input_gain_db: float = 0.0, dry_level: float = 1.0, doorbells: tuple[Doorbell, ...] = (),
+                 shared: CallbackShared | None = None):
         if input_channel < 1:
             raise ValueRangeError(f"audio.input_channel must be 1 or more, not {input_channel}")
         self.input_ring = input_ring
@@ -65,21 +97,43 @@ class DuplexCallback:
         self.channel = int(input_channel) - 1
         self.gain = np.float32(10.0 ** (float(input_gain_db) / 20.0))
         self.dry = np.float32(dry_level)
+        self.input_gain_db = float(input_gain_db)
+        self.dry_level = float(dry_level)
         self.doorbells = tuple(doorbells)
-        self.counters = CallbackCounters()
+        self.shared = shared if shared is not None else CallbackShared()
+        k = CallbackCounters.SLOTS
+        self.counters = CallbackCounters(self.shared.slots[:k])
+        self._mark = self.shared.slots[k:k + 3]  # frames, ns, sequence (odd while being written)
+        self._tid = self.shared.slots[k + 3:k + 4]
         self._mono = np.zeros(MAX_FRAMES, np.float32)
         self._dry = np.zeros(MAX_FRAMES, np.float32)
         self._acc = np.zeros((MAX_FRAMES, 2), np.float32)
-        self.times_ns = np.zeros(TIMING_SLOTS, np.int64)
-        self.mark: tuple[int, int] = (0, 0)  # (output frames handed over, perf_counter_ns then): the stream clock
-        self.thread_id: int | None = None  # the native id of the thread PortAudio calls us on
+        self.times_ns = self.shared.times_ns
         self._clock = time.perf_counter_ns
+
+    @property
+    def mark(self) -> tuple[int, int]:
+        """(output frames handed over, perf_counter_ns then): the stream clock, read whole (a sequence
+        count tells a read that raced the callback's write, which is then read again)."""
+        m = self._mark
+        for _ in range(1000):  # bounded: a callback process killed mid-write leaves the count odd
+            seq = int(m[2])
+            frames, ns = int(m[0]), int(m[1])
+            if not seq & 1 and int(m[2]) == seq:
+                break
+        return frames, ns
+
+    @property
+    def thread_id(self) -> int | None:
+        """The native id of the thread PortAudio calls us on (a Linux thread id is system-wide)."""
+        tid = int(self._tid[0])
+        return tid or None
 
     def __call__(self, indata: np.ndarray, outdata: np.ndarray, frames: int, time_info, status) -> None:
         t0 = self._clock()
         c = self.counters
-        if self.thread_id is None:  # once: the engine sets its threads' priorities against this one
-            self.thread_id = threading.get_native_id()
+        if not self._tid[0]:  # once: the engine sets its threads' priorities against this one
+            self._tid[0] = threading.get_native_id()
         if status:
             if status.input_overflow:
                 c.input_overflow_flags += 1
@@ -117,8 +171,13 @@ class DuplexCallback:
         np.clip(outdata, -1.0, 1.0, out=outdata)
         for bell in self.doorbells:
             bell.ring()
-        self.mark = (c.frames, t0)  # one reference swap: output frame c.frames went to the device at t0
-        c.frames += frames
+        frames_before = c.frames
+        m = self._mark
+        m[2] += 1  # odd: being written
+        m[0] = frames_before  # output frame frames_before went to the device at t0
+        m[1] = t0
+        m[2] += 1
+        c.frames = frames_before + frames
         self.times_ns[c.blocks & (TIMING_SLOTS - 1)] = self._clock() - t0
         c.blocks += 1
 

@@ -11,7 +11,8 @@
   real time (the full chain on the looped demo riff where the model is there, the probe chain
   otherwise): callback time per block (p50/p99/max), xruns, late notes, RSS before and after.
 - **jack**: the same engine on a real PortAudio stream over JACK's dummy backend at 128 frames, in
-  real time: xruns and callback times as a sound card would drive it. (The in-memory run's callback
+  real time: xruns and callback times as a sound card would drive it, with the callback in its own
+  audio process (``jambox run``'s way) and in the engine's process (where it waits for the GIL). (The in-memory run's callback
   times include waiting for the GIL while the engine's threads run flat out, faster than real time;
   the JACK figures are the ones a sound card sees.)
 """
@@ -182,40 +183,51 @@ def long_run(quick: bool) -> dict:
 
 
 def jack_run(quick: bool) -> dict:
-    """Real time on PortAudio over JACK's dummy backend (128 frames)."""
+    """Real time on PortAudio over JACK's dummy backend (128 frames), the callback in its own audio
+    process (as ``jambox run`` runs it) and, for comparison, in the engine's process."""
     import shutil
 
     if shutil.which("jackd") is None:
         return {"jack": "jackd not installed (Debian's jackd2)"}
     from jambox.audio import devices
     from jambox.audio.jackd import JackServer
+    from jambox.audio.process_stream import ProcessStream
+    from jambox.audio.shared import supported
     from jambox.audio.stream import SoundDeviceStream
     from jambox.engine.live import LiveEngine
 
     seconds = 5.0 if quick else 30.0
     cfg = _config(block_size=128)
+    figures: dict = {"jack_seconds_each": seconds}
+    kinds = [("process", ProcessStream)] if supported() else []
+    kinds.append(("in_process", SoundDeviceStream))
     server = JackServer(SR, 128).start()
     with server.portaudio():
         dev = devices.resolve("system, JACK", "input")
-        chain = ProbeChain(cfg, lead=SR // 10)
-        stream = SoundDeviceStream(dev, dev, SR, 128, 1, 2)
-        engine = LiveEngine(cfg, chain, stream, realtime=True)  # as jambox run does
-        try:
-            engine.start()
-            time.sleep(seconds)
-        finally:
-            engine.stop()
-            chain.close()
-        c = engine.counters()
-    return {
-        "jack_seconds": c["stream_seconds"],
-        "jack_xruns": c["xruns"],
-        "jack_device_xrun_flags": c["device_xrun_flags"],
-        "jack_callback_us_p50": c["callback_us_p50"],
-        "jack_callback_us_p99": c["callback_us_p99"],
-        "jack_callback_us_max": c["callback_us_max"],
-        "jack_latency_compensation_samples": c["latency_compensation_samples"],
-    }
+        for name, stream_class in kinds:
+            chain, why = _full_chain(cfg)  # the logic thread busy in aubio and the model, as live
+            if chain is None:
+                chain = ProbeChain(cfg, lead=SR // 10)
+            figures[f"jack_{name}_chain"] = "full chain" if why is None else "probe chain"
+            stream = stream_class(dev, dev, SR, 128, 1, 2)
+            engine = LiveEngine(cfg, chain, stream, realtime=True)  # as jambox run does
+            try:
+                engine.start()
+                time.sleep(seconds)
+            finally:
+                engine.stop()
+                chain.close()
+            c = engine.counters()
+            minutes = max(c["stream_seconds"], 1e-9) / 60
+            figures.update({
+                f"jack_{name}_xruns_per_minute": round(c["xruns"] / minutes, 1),
+                f"jack_{name}_device_xrun_flags": c["device_xrun_flags"],
+                f"jack_{name}_callback_us_p50": c["callback_us_p50"],
+                f"jack_{name}_callback_us_p99": c["callback_us_p99"],
+                f"jack_{name}_callback_us_max": c["callback_us_max"],
+            })
+        figures["jack_latency_compensation_samples"] = c["latency_compensation_samples"]
+    return figures
 
 
 def run(quick: bool) -> dict:

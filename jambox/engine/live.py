@@ -12,6 +12,14 @@ Threads (see /work/shared/GUIDE.md):
 Both threads sleep on a :class:`~jambox.audio.ring.Doorbell` the callback rings once per block, so
 nothing polls.
 
+Where the callback runs. A stream with a ``share(layout)`` method (``jambox run``'s
+:class:`~jambox.audio.process_stream.ProcessStream`) runs the callback in an audio process of its
+own: the rings and the callback's counters are built on the shared memory it returns, the doorbells
+are rung from there, and this process's :attr:`LiveEngine.callback` is never called, only read (its
+counters, times and clock mark are the audio process's, live). That keeps the callback off this
+process's GIL, which the logic thread holds for whole aubio calls. Other streams (the in-memory
+device, a plain SoundDeviceStream) call the callback in this process, as before.
+
 One clock. Stream time is input frames since the stream started: ``chain.now`` is how much the
 logic thread has heard. Output frame ``k`` (written by the callback that reads input frame ``k``)
 leaves the converter one round trip later, when the player is playing stream time ``k + offset``,
@@ -39,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from jambox.audio.ring import Doorbell, FrameRing
+from jambox.audio.shared import Layout
 from jambox.audio.stream import DuplexCallback, timing_figures
 from jambox.errors import AudioDeviceError
 
@@ -49,6 +58,11 @@ SWITCH_INTERVAL_S = 0.001  # the GIL switch interval while a real device runs (s
 STALL_S = 2.0  # no callback for this long while running: the device is gone
 STALL_CHECK_S = 0.5
 FIRST_SOUND_LEVEL = 0.01  # the plan records the first input sample above this (aligns recordings)
+
+
+def share_gil(stream) -> bool:
+    """Whether ``stream``'s callback runs in this process (and so waits for its GIL)."""
+    return getattr(stream, "share", None) is None
 
 
 @dataclass
@@ -87,12 +101,19 @@ class LiveEngine:
         self.hop = chain.hop_size
         self.chunk = max(FLUID_GRID, -(-self.block // FLUID_GRID) * FLUID_GRID)  # frames rendered per call
         self.ahead = max(self.chunk, int(a.output_latency_blocks) * self.block)
-        self.input_ring = FrameRing(max(2 * self.sample_rate, 16 * self.hop), 1)
-        self.output_ring = FrameRing(self.ahead + 4 * self.chunk + self.block, 2)
+        layout = Layout(max(2 * self.sample_rate, 16 * self.hop), 1, self.ahead + 4 * self.chunk + self.block, 2)
+        share = getattr(stream, "share", None)  # a stream whose callback runs in another process
+        if share is not None:
+            shared = share(layout)
+            self.input_ring, self.output_ring, callback_shared = shared.input_ring, shared.output_ring, shared.callback
+        else:
+            self.input_ring = FrameRing(layout.input_capacity, layout.input_channels)
+            self.output_ring = FrameRing(layout.output_capacity, layout.output_channels)
+            callback_shared = None
         self._logic_bell, self._render_bell, self._progress = Doorbell(), Doorbell(), Doorbell()
         self.callback = DuplexCallback(self.input_ring, self.output_ring, input_channel=a.input_channel,
                                        input_gain_db=a.input_gain_db, dry_level=a.dry_level,
-                                       doorbells=(self._logic_bell, self._render_bell))
+                                       doorbells=(self._logic_bell, self._render_bell), shared=callback_shared)
         self.stopped = stop_event if stop_event is not None else threading.Event()
         self.stop_reason: str | None = None
         self.error: BaseException | None = None
@@ -128,9 +149,10 @@ class LiveEngine:
         if hasattr(self.stream, "ready"):
             self.stream.ready = self._ready_for_block
             self.stream.progress = self._progress
-        if self.realtime:
+        if self.realtime and share_gil(self.stream):
             # The callback must take the GIL to run; a thread holding it gives it up only at the
             # switch interval (5 ms by default: two blocks of 128 frames). 1 ms keeps that wait short.
+            # (A callback in its own process does not wait for this one's GIL at all.)
             self._switch_interval = sys.getswitchinterval()
             sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._render_fill()  # prefill: the first callback finds its accompaniment ready
