@@ -27,6 +27,7 @@ HEARD_NOTES = 32  # notes handed to the generator at least; more when two passes
 DOWNBEAT_KEY_WEIGHT = 2.0  # a note on the one says more about the key
 LOOP_START_KEY_WEIGHT = 2.0  # ... and one on the loop's first beat, more again
 MIN_TEMPO_CONFIDENCE = 0.25
+CUE_TOLERANCE_BEATS = 0.15  # a new riff's first note lies this close to its start, or after it
 SILENCE_RESTART_S = 2.0  # a note after this much silence starts a new section
 
 
@@ -79,6 +80,10 @@ class Listener:
                 self._section_start = max(0, int(round(self.grid.time_of(guess.loop_start_beat))))
                 self.section_starts.append(self._section_start)
                 self.key.new_section()
+                for n in self._recent:  # the new riff's first note: the key's first-note cue
+                    if n.onset >= self._section_start - CUE_TOLERANCE_BEATS * self.grid.period:
+                        self.key.start_section(n.pitch)
+                        break
             position = -1
             if guess.downbeat_beat is not None:
                 position = (index - guess.downbeat_beat) % guess.meter[0]
