@@ -21,11 +21,42 @@ KINDS = ("input", "output")
 
 
 def _sd():
+    global _released
     try:
         import sounddevice as sd
     except OSError as e:  # the PortAudio library itself is missing
         raise AudioDeviceError(f"PortAudio is not available ({e}); install Debian's libportaudio2") from None
+    if _released:
+        _released = False
+        sd._initialize()
     return sd
+
+
+_released = False  # this process shut its PortAudio down while its audio process streams (see release)
+
+
+def release() -> None:
+    """Shut this process's PortAudio down while another process (the audio process) streams.
+
+    On JACK, PortAudio's host API keeps an *active* JACK client with a process callback from the
+    moment it initialises, stream or no stream; a synchronous server waits for it every cycle, so a
+    second box client would run on every period (and be scheduled with this process's busy threads).
+    The next call that needs PortAudio here initialises it again (:func:`reacquire` or any query)."""
+    global _released
+    if _released or _abandoned:
+        return
+    try:
+        import sounddevice as sd
+    except OSError:
+        return
+    sd._terminate()
+    _released = True
+
+
+def reacquire() -> None:
+    """PortAudio initialised again in this process after :func:`release` (no-op otherwise)."""
+    if _released and not _abandoned:
+        _sd()
 
 
 _abandoned = False  # PortAudio's JACK host API lost its server: it cannot be shut down or re-scanned

@@ -80,6 +80,9 @@ class ProcessStream:
         }
         self.failure = None
         self._closing = False
+        from jambox.audio import devices
+
+        devices.release()  # no idle JACK client of this process's in the graph while the audio process runs
         env = dict(os.environ)
         if log.isEnabledFor(logging.DEBUG):
             env["JAMBOX_AUDIO_LOG"] = "DEBUG"
@@ -94,6 +97,7 @@ class ProcessStream:
         except BaseException:
             self._closing = True
             self._end(self._proc)
+            devices.reacquire()
             raise
         self.latency = (float(reply["latency"][0]), float(reply["latency"][1]))
         self.device_names = (str(reply["names"][0]), str(reply["names"][1]))
@@ -126,6 +130,10 @@ class ProcessStream:
                     log.warning("closing the audio process's stream: %s", e)
         finally:
             self._end(proc)
+            if not self.lost:  # a lost server: this process's PortAudio stays down (run re-execs)
+                from jambox.audio import devices
+
+                devices.reacquire()
 
     def alive(self) -> bool:
         return self._running and self.failure is None and self._proc is not None and self._proc.poll() is None

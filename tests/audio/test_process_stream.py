@@ -54,6 +54,9 @@ def test_the_callback_runs_in_the_audio_process_and_the_engine_sees_it_live(jack
         assert shared.output_ring.read >= 1024  # the rendered frames were taken by the callback over there
         assert shared.input_ring.written >= 20 * 128  # and its input came back into this process's ring
         assert callback.mark[0] > 0
+        import sounddevice as sd
+
+        assert sd._initialized == 0  # this process's PortAudio (an active JACK client of its own) is down meanwhile
         assert os.path.exists(f"/proc/{pid}/task/{callback.thread_id}")  # the callback thread is the audio process's
         assert not os.path.exists(f"/proc/{os.getpid()}/task/{callback.thread_id}")
     finally:
@@ -62,6 +65,9 @@ def test_the_callback_runs_in_the_audio_process_and_the_engine_sees_it_live(jack
         bell.close()
     assert stream.failure is None  # stopping on purpose is not a failure
     assert stream._proc is None  # the audio process exited
+    import sounddevice as sd
+
+    assert sd._initialized == 1  # and this process's PortAudio is back for the next device query
 
 
 def test_a_refused_sample_rate_is_the_same_error_and_the_process_is_gone(jack_device):
