@@ -31,3 +31,18 @@ def find_port(ports: list[str], wanted: str, *, kind: str, setting: str) -> int:
         raise MidiError(f"no MIDI {kind} port matches {w!r}; ports: {listing} (set {setting})")
     raise MidiError(f"{len(hits)} MIDI {kind} ports match {w!r}; be more specific: "
                     + ", ".join(f"{i}: {ports[i]}" for i in hits))
+
+
+def open_named(port, wanted: str, *, kind: str, setting: str, port_name: str) -> str:
+    """Open, on an rtmidi ``MidiIn``/``MidiOut``, the port ``wanted`` names; returns its name.
+
+    The rtmidi object is deleted if that fails, so a missing port leaves nothing open behind its error.
+    """
+    try:
+        ports = port.get_ports()
+        index = find_port(ports, wanted, kind=kind, setting=setting)
+        port.open_port(index, port_name)
+    except BaseException:
+        port.delete()
+        raise
+    return ports[index]

@@ -316,14 +316,8 @@ def find_port(ports: list[str], wanted: str) -> int:
 def open_port(wanted: str, api: str = "", client: str = "jambox"):
     """``(midi_in, port_name)`` with the port open."""
     midi_in = open_midi_in(api, client)
-    try:
-        ports = midi_in.get_ports()
-        index = find_port(ports, wanted)
-        midi_in.open_port(index, f"{client} in")
-    except BaseException:
-        midi_in.delete()
-        raise
-    return midi_in, ports[index]
+    name = midi_ports.open_named(midi_in, wanted, kind="input", setting="controls.midi_in", port_name=f"{client} in")
+    return midi_in, name
 
 
 class MidiControls:

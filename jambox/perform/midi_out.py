@@ -126,15 +126,10 @@ class MidiOut:
     def open(cls, wanted: str, sample_rate: int, *, clock: bool = True, api: str = "",
              client: str = "jambox") -> "MidiOut":
         port = open_rtmidi_out(api, client)
-        try:
-            ports = port.get_ports()
-            index = find_output_port(ports, wanted)
-            port.open_port(index, f"{client} out")
-        except BaseException:
-            port.delete()
-            raise
-        log.info("MIDI out on %s", ports[index])
-        return cls(port, sample_rate, clock=clock, name=ports[index])
+        name = midi_ports.open_named(port, wanted, kind="output", setting="performer.midi_out",
+                                     port_name=f"{client} out")
+        log.info("MIDI out on %s", name)
+        return cls(port, sample_rate, clock=clock, name=name)
 
     # -- logic thread --------------------------------------------------------------------------
     def program(self, channel: int, program: int) -> None:
