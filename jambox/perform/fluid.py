@@ -5,6 +5,8 @@ Used by the offline renderer of MIDI bass files and test clips, and by the live 
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,10 @@ class FluidSynth:
                 "(sudo apt install fluid-soundfont-gm) or set performer.soundfont to an .sf2 file"
             )
         try:
-            import fluidsynth
+            # pyfluidsynth prints where it found the library to stdout when $CI is set; stdout carries
+            # jambox's JSON output, so that line goes to stderr.
+            with contextlib.redirect_stdout(sys.stderr):
+                import fluidsynth
         except (ImportError, OSError) as e:  # pyfluidsynth raises ImportError when libfluidsynth is missing
             raise SoundfontError(
                 f"FluidSynth is not available ({e}); install Debian's libfluidsynth3 (sudo apt install libfluidsynth3)"
