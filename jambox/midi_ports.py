@@ -46,3 +46,32 @@ def open_named(port, wanted: str, *, kind: str, setting: str, port_name: str) ->
         port.delete()
         raise
     return ports[index]
+
+
+APIS = ("", "alsa", "jack")  # "": ALSA, then JACK
+
+
+def open_rtmidi(kind: str, api: str = "", client: str = "jambox"):
+    """An ``rtmidi.MidiIn`` (``kind`` "input") or ``rtmidi.MidiOut`` ("output") on ``api``, or a MidiError
+    naming every system tried and why it failed."""
+    import os
+
+    import rtmidi
+
+    if api not in APIS:
+        raise MidiError(f"MIDI API must be one of {', '.join(repr(a) for a in APIS)}, not {api!r}")
+    make = rtmidi.MidiIn if kind == "input" else rtmidi.MidiOut
+    apis = {"alsa": [rtmidi.API_LINUX_ALSA], "jack": [rtmidi.API_UNIX_JACK],
+            "": [rtmidi.API_LINUX_ALSA, rtmidi.API_UNIX_JACK]}[api]
+    compiled = set(rtmidi.get_compiled_api())
+    failures = []
+    for a in apis:
+        if a not in compiled:
+            failures.append(f"{rtmidi.get_api_display_name(a)}: not built into python-rtmidi")
+            continue
+        try:
+            return make(a, client)
+        except rtmidi.RtMidiError as e:
+            failures.append(f"{rtmidi.get_api_display_name(a)}: {e}")
+    hint = " (is /dev/snd/seq there? load snd-seq, or start JACK)" if not os.path.exists("/dev/snd/seq") else ""
+    raise MidiError(f"no MIDI {kind} system{hint}: " + "; ".join(failures))

@@ -52,7 +52,7 @@ ACTION_TARGETS = tuple(k.value for k in ActionKind if k is not ActionKind.SET)
 SWITCH_TARGETS = {"footswitch": "footswitch", "footswitch2": "footswitch2", "keep_button": "keep",
                   "softer_button": "softer", "dissonance_button": "dissonance"}
 TARGETS = ACTION_TARGETS + CONTROLS + tuple(CONTROL_ALIASES) + tuple(SWITCH_TARGETS)
-APIS = ("", "alsa", "jack")
+APIS = midi_ports.APIS
 
 
 def target_name(name: str) -> str:
@@ -285,27 +285,9 @@ class MidiMapper:
 
 def open_midi_in(api: str = "", client: str = "jambox"):
     """An ``rtmidi.MidiIn`` on ``api`` ("alsa", "jack"; empty: ALSA, then JACK), or a MidiError."""
-    import rtmidi
-
-    if api not in APIS:
-        raise MidiError(f"MIDI API must be one of {', '.join(repr(a) for a in APIS)}, not {api!r}")
-    apis = {"alsa": [rtmidi.API_LINUX_ALSA], "jack": [rtmidi.API_UNIX_JACK],
-            "": [rtmidi.API_LINUX_ALSA, rtmidi.API_UNIX_JACK]}[api]
-    compiled = set(rtmidi.get_compiled_api())
-    failures = []
-    for a in apis:
-        if a not in compiled:
-            failures.append(f"{rtmidi.get_api_display_name(a)}: not built into python-rtmidi")
-            continue
-        try:
-            midi_in = rtmidi.MidiIn(a, client)
-        except rtmidi.RtMidiError as e:
-            failures.append(f"{rtmidi.get_api_display_name(a)}: {e}")
-            continue
-        midi_in.ignore_types(sysex=True, timing=True, active_sense=True)
-        return midi_in
-    hint = " (is /dev/snd/seq there? load snd-seq, or start JACK)" if not os.path.exists("/dev/snd/seq") else ""
-    raise MidiError(f"no MIDI input system{hint}: " + "; ".join(failures))
+    midi_in = midi_ports.open_rtmidi("input", api, client)
+    midi_in.ignore_types(sysex=True, timing=True, active_sense=True)
+    return midi_in
 
 
 def find_port(ports: list[str], wanted: str) -> int:

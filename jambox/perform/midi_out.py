@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import heapq
 import logging
-import os
 import queue
 import threading
 import time
 from typing import Callable
 
 from jambox import midi_ports
-from jambox.errors import MidiError
 
 log = logging.getLogger(__name__)
 
@@ -71,24 +69,7 @@ class StreamClock:
 
 def open_rtmidi_out(api: str = "", client: str = "jambox"):
     """An ``rtmidi.MidiOut`` on ``api`` ("alsa", "jack"; empty: ALSA, then JACK), or a MidiError."""
-    import rtmidi
-
-    apis = {"alsa": [rtmidi.API_LINUX_ALSA], "jack": [rtmidi.API_UNIX_JACK],
-            "": [rtmidi.API_LINUX_ALSA, rtmidi.API_UNIX_JACK]}.get(api)
-    if apis is None:
-        raise MidiError(f"MIDI API must be one of 'alsa', 'jack' or '', not {api!r}")
-    compiled = set(rtmidi.get_compiled_api())
-    failures = []
-    for a in apis:
-        if a not in compiled:
-            failures.append(f"{rtmidi.get_api_display_name(a)}: not built into python-rtmidi")
-            continue
-        try:
-            return rtmidi.MidiOut(a, client)
-        except rtmidi.RtMidiError as e:
-            failures.append(f"{rtmidi.get_api_display_name(a)}: {e}")
-    hint = " (is /dev/snd/seq there? load snd-seq, or start JACK)" if not os.path.exists("/dev/snd/seq") else ""
-    raise MidiError(f"no MIDI output system{hint}: " + "; ".join(failures))
+    return midi_ports.open_rtmidi("output", api, client)
 
 
 def find_output_port(ports: list[str], wanted: str) -> int:
