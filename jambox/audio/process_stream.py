@@ -21,9 +21,9 @@ import queue
 import subprocess
 import sys
 import threading
-from typing import Callable
 
 from jambox.audio.shared import Layout, SharedAudio
+from jambox.audio.stream import DeviceStream
 from jambox.errors import AudioDeviceError, JamboxError
 
 log = logging.getLogger(__name__)
@@ -32,24 +32,14 @@ OPEN_TIMEOUT_S = 30.0  # the audio process imports numpy and sounddevice and ope
 COMMAND_TIMEOUT_S = 4.0  # start, stop, close (the process bounds PortAudio's own at 2 s)
 
 
-class ProcessStream:
+class ProcessStream(DeviceStream):
     """A duplex stream (the interface of SoundDeviceStream) whose callback runs in an audio process."""
 
     kind = "process"
 
     def __init__(self, input_device: int | None, output_device: int | None, sample_rate: int, block_size: int,
                  input_channels: int, output_channels: int = 2):
-        self.input_device = input_device
-        self.output_device = output_device
-        self.sample_rate = int(sample_rate)
-        self.block_size = int(block_size)
-        self.input_channels = int(input_channels)
-        self.output_channels = int(output_channels)
-        self.failure: str | None = None
-        self.on_stopped: Callable[[], None] | None = None
-        self.abandoned = False
-        self.lost = False
-        self.on_jack = False
+        super().__init__(input_device, output_device, sample_rate, block_size, input_channels, output_channels)
         self.latency: tuple[float, float] = (0.0, 0.0)
         self.device_names: tuple[str, str] = ("?", "?")
         self.shared: SharedAudio | None = None

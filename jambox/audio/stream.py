@@ -197,10 +197,8 @@ def timing_figures(times_us: np.ndarray) -> dict:
     }
 
 
-class SoundDeviceStream:
-    """The real device: one ``sounddevice.Stream`` (duplex, float32) at a fixed block size."""
-
-    kind = "sounddevice"
+class DeviceStream:
+    """What every real duplex stream carries: the devices and format asked for, and how it stopped."""
 
     def __init__(self, input_device: int | None, output_device: int | None, sample_rate: int, block_size: int,
                  input_channels: int, output_channels: int = 2):
@@ -215,6 +213,16 @@ class SoundDeviceStream:
         self.abandoned = False  # PortAudio hung stopping it (the device vanished): left as it is
         self.lost = False  # the device went away under the stream (see mark_lost)
         self.on_jack = False
+
+
+class SoundDeviceStream(DeviceStream):
+    """The real device: one ``sounddevice.Stream`` (duplex, float32) at a fixed block size."""
+
+    kind = "sounddevice"
+
+    def __init__(self, input_device: int | None, output_device: int | None, sample_rate: int, block_size: int,
+                 input_channels: int, output_channels: int = 2):
+        super().__init__(input_device, output_device, sample_rate, block_size, input_channels, output_channels)
         self._stream = None
         self._stopping = False
 
