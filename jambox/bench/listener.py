@@ -39,6 +39,9 @@ def run(quick: bool = False) -> dict:
         listen_s += time.thread_time() - t0
         audio_s += len(clip.audio) / sr
         s = score_listener(clip, result)
+        s["beat_phase"] = beat_phase_errors(clip.beats, result["beats"])
+        s["onset_bias"] = onset_errors([n[0] for n in clip.notes], [o["time"] for o in result["onsets"]])
+        s["behind"] = bool(spec.behind_ms)
         ref_on = [n[0] for n in clip.notes]
         ref_notes = [(n[0], n[2]) for n in clip.notes]
         an = aubio_notes(clip.audio, sr)
@@ -54,6 +57,51 @@ def run(quick: bool = False) -> dict:
     out = summarize(rows, audio_s, listen_s)
     out.update(hop_costs(cfg, sr))
     return out
+
+
+def _nearest(ref: np.ndarray, est: np.ndarray) -> np.ndarray:
+    """Index into sorted ``ref`` (two or more) of the element nearest each of ``est``."""
+    i = np.clip(np.searchsorted(ref, est), 1, len(ref) - 1)
+    return np.where(est - ref[i - 1] < ref[i] - est, i - 1, i)
+
+
+def beat_phase_errors(ref: list[float], est: list[float], skip_s: float = 5.0) -> list[float]:
+    """Signed seconds from each reported beat to the nearest true beat (positive: the grid is late).
+
+    Beats in the first ``skip_s`` (the grid is still locking; mir_eval's beat F trims them too) and
+    beats further than a quarter of a beat from any true beat (a grid between the beats: a beat F
+    miss, not a phase error) are left out.
+    """
+    ref_a = np.asarray(ref, float)
+    est_a = np.asarray(sorted(est), float)
+    est_a = est_a[est_a >= skip_s]
+    if len(ref_a) < 2 or not len(est_a):
+        return []
+    k = _nearest(ref_a, est_a)
+    d = est_a - ref_a[k]
+    beat = np.diff(ref_a)[np.minimum(k, len(ref_a) - 2)]
+    return [float(x) for x in d[np.abs(d) < 0.25 * beat]]
+
+
+def onset_errors(ref: list[float], est: list[float], tolerance: float = 0.05) -> list[float]:
+    """Signed seconds from each true onset to the nearest reported one, where that is within ``tolerance``."""
+    ref_a = np.asarray(ref, float)
+    est_a = np.sort(np.asarray(est, float))
+    if not len(ref_a) or not len(est_a):
+        return []
+    if len(est_a) == 1:
+        d = est_a[0] - ref_a
+    else:
+        d = est_a[_nearest(est_a, ref_a)] - ref_a
+    return [float(x) for x in d[np.abs(d) <= tolerance]]
+
+
+def _ms_stats(xs: list[float]) -> tuple[float | None, float | None]:
+    """Median and interquartile range, in ms."""
+    if not xs:
+        return None, None
+    q1, med, q3 = np.percentile(xs, [25, 50, 75])
+    return round(1000 * float(med), 1), round(1000 * float(q3 - q1), 1)
 
 
 def hop_costs(cfg, sr: int) -> dict:
@@ -104,6 +152,15 @@ def summarize(rows: list[dict], audio_s: float, listen_s: float) -> dict:
     out["e1_note_latency_median_ms"] = round(1000 * float(np.median(e1)), 1) if e1 else None  # right pitch known
     out["e1_first_pitch_latency_median_ms"] = round(1000 * float(np.median(e1_first)), 1) if e1_first else None
     out["e1_notes_scored"] = len(e1)
+    # the grid's phase against the true beats: the generator plays on it, so a late grid is a late band.
+    # A player behind the beat by the same amount on every note cannot be told, from the bass alone,
+    # from one on it: those clips are kept apart
+    phase = [x for r in rows if not r.get("behind") for x in r.get("beat_phase", [])]
+    phase_all = [x for r in rows for x in r.get("beat_phase", [])]
+    bias = [x for r in rows for x in r.get("onset_bias", [])]
+    out["beat_phase_ms_median"], out["beat_phase_ms_iqr"] = _ms_stats(phase)
+    out["beat_phase_ms_median_all_clips"], _ = _ms_stats(phase_all)
+    out["onset_bias_ms_median"], out["onset_bias_ms_iqr"] = _ms_stats(bias)
     out["realtime_factor_one_core"] = round(audio_s / listen_s, 1) if listen_s else None
     for group in ("program", "degradation", "meter"):
         by = {}
@@ -112,7 +169,9 @@ def summarize(rows: list[dict], audio_s: float, listen_s: float) -> dict:
         out[f"by_{group}"] = {
             k: {"note_f": mean([r["note_f"] for r in v]), "onset_f": mean([r["onset_f"] for r in v]),
                 "beat_f": mean([r["beat_f"] for r in v]), "meter": mean([float(r["meter_ok"]) for r in v]),
-                "key": mean([float(r["key_ok"]) for r in v]), "loop": mean([float(r["loop_ok"]) for r in v])}
+                "key": mean([float(r["key_ok"]) for r in v]), "loop": mean([float(r["loop_ok"]) for r in v]),
+                "beat_phase_ms": _ms_stats([x for r in v if not r.get("behind") for x in r.get("beat_phase", [])])[0],
+                "onset_bias_ms": _ms_stats([x for r in v for x in r.get("onset_bias", [])])[0]}
             for k, v in sorted(by.items())
         }
     out["worst_clips"] = sorted(((round(r["note_f"], 3), round(r["beat_f"], 3), r["name"]) for r in rows))[:8]
