@@ -29,6 +29,7 @@ PHASE_GAIN = 0.25  # share of an onset's timing error the grid's phase takes, be
 FIT_GAIN = 0.5  # share of the way to the line fit the grid moves at each onset
 FIT_MEMORY_BEATS = 8.0  # older anchors fade with this time constant, in beats
 MAX_ANCHORS = 32
+CURVE_SPAN_BEATS = 8  # anchors over this many beats fit a bending tempo, fewer a steady one
 CAPTURE = 0.15
 DENSITY_NOTES, DENSITY_OCTAVES = 1.3, 0.8  # the notes-per-beat prior: between one and two a beat
 REPHASE_GAIN = 1.3  # a phase this much better than the grid's, twice running, re-phases it  # onsets within this share of a beat of a grid line steer the grid
@@ -90,12 +91,21 @@ class BeatTracker:
         ts = np.array([a[1] for a in self._anchors])
         ws = np.array([a[2] for a in self._anchors]) * np.exp(-(ks[-1] - ks) / FIT_MEMORY_BEATS)
         kc = ks - ks[-1]
-        A = np.stack([np.ones_like(kc), kc], axis=1) * ws[:, None]
-        (a, b), *_ = np.linalg.lstsq(A, ts * ws, rcond=None)
-        if not 0.8 * self.period < b < 1.25 * self.period:
+        ahead = self.next_index - ks[-1]  # beats from the latest anchor to the next beat
+        if kc[0] <= -CURVE_SPAN_BEATS:
+            # a quadratic: a player speeding up or slowing down bends time against beat number, and
+            # a straight line through the last bars puts the grid behind them (20-30 ms at 8 %)
+            A = np.stack([np.ones_like(kc), kc, kc * kc], axis=1) * ws[:, None]
+            (a, b, c), *_ = np.linalg.lstsq(A, ts * ws, rcond=None)
+        else:
+            A = np.stack([np.ones_like(kc), kc], axis=1) * ws[:, None]
+            (a, b), *_ = np.linalg.lstsq(A, ts * ws, rcond=None)
+            c = 0.0
+        slope = b + c * (2 * ahead - 1)  # the period from the beat before the next to the next
+        if not 0.8 * self.period < slope < 1.25 * self.period:
             return
-        self.period += FIT_GAIN * (b - self.period)
-        fitted_next = a + b * (self.next_index - ks[-1])
+        self.period += FIT_GAIN * (slope - self.period)
+        fitted_next = a + b * ahead + c * ahead * ahead
         self.next_beat += FIT_GAIN * (fitted_next - self.next_beat)
 
     def advance(self, now: int) -> list[tuple[int, int]]:
