@@ -15,13 +15,28 @@ recall, taste once the meter and tempo are known. Everything it learns goes to t
   played again with small human variation; the memory records it as liked. While a suggestion is
   pending, KEEP adopts it instead: it becomes part of the kept pattern.
 - LET_GO: drops a pending suggestion, else the kept pattern.
+- SOFTER, SOFTER_ALL or RESOLVE while a suggestion plays also let it go (the player pushed back
+  against it), and then do what they always do.
 - START_STOP, JOIN_NOW, TAP (tap tempo, offered as :attr:`Session.tap_tempo_bpm`), SET (a knob).
 
-Suggestions: ahead of the end of the riff's loop, with a chance set by the surprise knob, the box
-tries a variation (a fill, a break, a chord substitution) over the loop's last bar or beats and
-lights the suggestion LED (:attr:`Session.suggestion_pending`); KEEP from then until a bar after
-the loop's end adopts it, otherwise it is let go. Both outcomes go to the memory, and a kind the
-player keeps letting go is tried less often. No suggestion comes for a phrase after a KEEP.
+Suggestions: ahead of the end of a phrase (the riff's loop, repeated to about four bars), with a
+chance set by the surprise knob, the box tries a variation over the phrase's last bar or beats and
+lights the suggestion LED (:attr:`Session.suggestion_pending`): a fill (the last bar, or half of a
+one-bar loop), a break (the last two beats), a chord substitution (the last bar), or an odd bar
+(the whole last bar, its accents and chord stabs grouped unevenly, 3+3+2 in 4/4, 3+2+2 in 7/8, 3+3
+in 3/4, over a hi-hat that keeps the bar's own beats; see :mod:`jambox.generate.odd_bar`). The
+kinds tried are ``controls.suggestion_kinds``. KEEP from the offer until a bar after the phrase's
+end adopts it (it becomes part of the kept pattern, so it recurs at that point of the loop),
+otherwise it is let go. Both outcomes go to the memory, with how they were decided; a kind the
+player keeps letting go is tried less often, this session and (through the taste's appetite for
+it, in this meter and tempo range) the next, and let-go suggestions lower the surprise the next
+session starts with, kept ones raise it. No suggestion comes for a phrase after a KEEP.
+
+Restarts: a session that stopped without ending (a crash, a pulled plug) less than
+``memory.resume_within_s`` ago is resumed: the knobs, the held tension and the softened voices
+come back as they were (the log says so), and the kept loop with its riff, as for any riff heard
+again. The state is saved with every action and at least every :data:`HEARTBEAT_S` seconds.
+An older state, or a clean stop, starts fresh (shaped by the taste).
 
 Riffs: once a loop has been heard it is fingerprinted, and a pattern kept for it (or a similar riff)
 in an earlier session comes back, lined up with the loop, transposed to the key, with the knobs it
@@ -39,11 +54,12 @@ from dataclasses import dataclass
 
 from jambox.controls.actions import CONTROLS, Action, ActionKind
 from jambox.controls.state import ControlState
-from jambox.errors import JamboxError
+from jambox.errors import ConfigError, JamboxError
 from jambox.events import Heard
 from jambox.generate.dynamics import PROMINENCE_VOICES
 from jambox.generate.generator import DEFAULT_TASTE, TASTE_FIELDS, Generator, phrase_bars
 from jambox.generate.pattern import merge_parts, part_of, pattern_qualities
+from jambox.memory.taste import NEUTRAL_APPETITE, appetite_key
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +68,26 @@ TRIM_EXPONENT = 1.6  # how a trim changes a voice's prominence (velocity ** 0.6 
 SOFTER_ALL_STEP = 0.1  # the level per long press
 DISSONANCE_STEP = 0.15
 SUGGESTION_RATE = 0.6  # chance of a suggestion at a phrase boundary at full surprise
-SUGGESTION_KINDS = {"fill": 0.5, "break": 0.2, "substitution": 0.3}  # how often each kind is tried
+# How often each kind is tried: fills most (the everyday end of a phrase), the odd bar and the break,
+# the boldest statements, least.
+SUGGESTION_KINDS = {"fill": 0.4, "break": 0.15, "substitution": 0.25, "odd_bar": 0.2}
+PUSHBACK = (ActionKind.SOFTER, ActionKind.SOFTER_ALL, ActionKind.RESOLVE)  # while a suggestion plays: let it go
+HEARTBEAT_S = 30.0  # the session state is saved at least this often (stream time), for a restart's "how long ago"
 TAP_MIN_S, TAP_MAX_S = 0.2, 2.0  # tap intervals outside this are a new tap sequence
 PARTS = ("drums", "keys")
+
+
+def suggestion_kinds(text: str) -> tuple[str, ...]:
+    """The kinds named in ``controls.suggestion_kinds`` ("fill, odd_bar"), in SUGGESTION_KINDS' order;
+    a ConfigError names any unknown one."""
+    names = [n.strip() for n in str(text).replace(";", ",").split(",") if n.strip()]
+    unknown = [n for n in names if n not in SUGGESTION_KINDS]
+    if unknown:
+        from jambox.errors import did_you_mean
+
+        raise ConfigError([f"controls.suggestion_kinds: {n!r} is not a suggestion; the kinds are "
+                           f"{', '.join(SUGGESTION_KINDS)}{did_you_mean(n, list(SUGGESTION_KINDS))}" for n in unknown])
+    return tuple(k for k in SUGGESTION_KINDS if k in names)
 
 
 @dataclass
@@ -98,6 +131,11 @@ class Session:
         self._riff: str | None = None
         self._riff_checked = False
         self._taste_context: tuple | None = None
+        self._kinds = suggestion_kinds(config.controls.suggestion_kinds)
+        self._appetite = {k: NEUTRAL_APPETITE for k in SUGGESTION_KINDS}  # the taste's, for this meter and tempo
+        self._saved_at: int | None = None  # stream time the session state was last saved
+        self._news: list[str] = []  # said at the next tick (the resume)
+        self.resumed: dict | None = None  # what was resumed from a stopped session, if anything
         self._kind_stats = {k: [0, 0] for k in SUGGESTION_KINDS}  # offered, adopted (this box, all sessions)
         if memory is not None and hasattr(memory, "suggestion_rates"):
             try:
@@ -107,6 +145,7 @@ class Session:
             except JamboxError as e:
                 log.error("memory: cannot read the suggestion history: %s", e)
         self._apply_taste(None, None)
+        self._resume()
         self._controls = self._build()
 
     # -- reading ----------------------------------------------------------------------------------
@@ -140,6 +179,9 @@ class Session:
     def apply(self, action: Action, now: int, heard: Heard) -> str:
         """Apply one action; returns a short description of its effect (recorded in the memory)."""
         kind = action.kind
+        s = self._suggestion
+        if kind in PUSHBACK and s is not None and s.adopt_at is None and now >= s.start:
+            self._news.append(f"{self._drop_suggestion(heard, kind.value)} (pushed back with {kind.value})")
         handler = {
             ActionKind.KEEP: self._keep, ActionKind.SOFTER: self._softer, ActionKind.SOFTER_ALL: self._softer_all,
             ActionKind.MORE_DISSONANCE: self._more_dissonance, ActionKind.RESOLVE: self._resolve,
@@ -154,10 +196,15 @@ class Session:
                                   settings=self.settings(heard), riff=self._riff):
                 effect += " (not saved: the state file failed)"
             else:
-                self._remember("save_session_state", {"settings": self.settings(heard), "riff": self._riff,
-                                                      "holding": self.generator.holding, "stream_time": now})
+                self._save_state(now, heard)
         log.info("%s: %s", kind.value, effect)
         return effect
+
+    def _save_state(self, now: int, heard: Heard) -> None:
+        """The session's state for a restart (:meth:`_resume` reads it back)."""
+        self._saved_at = now
+        self._remember("save_session_state", {"settings": self.settings(heard), "riff": self._riff,
+                                              "holding": self.generator.holding, "stream_time": now})
 
     def _remember(self, method: str, *args, **kwargs) -> bool:
         """One write to the memory; False (logged, and kept in :attr:`memory_problem`) if it failed or
@@ -251,7 +298,7 @@ class Session:
         s = self._suggestion
         self._suggestion = None
         self._kind_stats[s.kind][1] += 1
-        self._remember("record_suggestion", self._riff, s.kind, True, self.settings(heard))
+        self._remember("record_suggestion", self._riff, s.kind, True, self.settings(heard), how="keep")
         pattern = self.generator.current_pattern(heard)
         if pattern is not None:
             self._hold(pattern, heard)
@@ -266,7 +313,7 @@ class Session:
 
     def _let_go(self, action: Action, now: int, heard: Heard) -> str:
         if self._suggestion is not None:
-            return self._drop_suggestion(heard)
+            return self._drop_suggestion(heard, "let_go")
         if self.generator.holding:
             self.generator.hold_pattern(None)
             if hasattr(self.memory, "let_go_kept"):
@@ -274,11 +321,12 @@ class Session:
             return "let go of the kept pattern"
         return "nothing to let go"
 
-    def _drop_suggestion(self, heard: Heard) -> str:
+    def _drop_suggestion(self, heard: Heard, how: str) -> str:
+        """Let the pending suggestion go; ``how``: the action that did it, "expired" or "new_riff"."""
         s = self._suggestion
         self._suggestion = None
         self.generator.cancel_variation()
-        self._remember("record_suggestion", self._riff, s.kind, False, self.settings(heard))
+        self._remember("record_suggestion", self._riff, s.kind, False, self.settings(heard), how=how)
         return f"suggestion let go: {s.kind}"
 
     def _start_stop(self, action: Action, now: int, heard: Heard) -> str:
@@ -307,7 +355,8 @@ class Session:
     # -- time -------------------------------------------------------------------------------------
     def tick(self, now: int, heard: Heard) -> list[str]:
         """Time-based behaviour, every hop; returns what happened (for the log and the summary)."""
-        events: list[str] = []
+        events: list[str] = self._news
+        self._news = []
         if self._join_now and self.generator.steps_planned != self._steps_at_join:
             self._join_now = False  # the box has come in: a later return waits for the loop again
             self._controls = self._build()
@@ -316,6 +365,8 @@ class Session:
             self._follow_riff(now, heard, events)
             if self._playing:
                 self._run_suggestions(now, heard, events)
+            if self.memory is not None and (self._saved_at is None or now - self._saved_at >= HEARTBEAT_S * self.sample_rate):
+                self._save_state(now, heard)
         except JamboxError as e:  # the memory failed: the music goes on, the problem is reported
             log.error("session: %s", e)
             events.append(f"error: {e}")
@@ -351,7 +402,49 @@ class Session:
         for k in TASTE_FIELDS:
             if k in taste:
                 self._taste[k] = DEFAULT_TASTE[k] + pull * (float(taste[k]) - DEFAULT_TASTE[k])
+        for k in SUGGESTION_KINDS:
+            if appetite_key(k) in taste:
+                self._appetite[k] = NEUTRAL_APPETITE + pull * (float(taste[appetite_key(k)]) - NEUTRAL_APPETITE)
         return True
+
+    def _resume(self) -> None:
+        """Pick up a session that stopped without ending a little while ago (see the module docstring)."""
+        within = float(self.config.memory.resume_within_s)
+        if self.memory is None or within <= 0 or not hasattr(self.memory, "resumable_state"):
+            return
+        try:
+            found = self.memory.resumable_state(within)
+        except JamboxError as e:
+            log.error("memory: cannot read the last session's state: %s", e)
+            return
+        if not found:
+            return
+        state = found["state"] if isinstance(found.get("state"), dict) else {}
+        settings = state.get("settings") if isinstance(state.get("settings"), dict) else {}
+        restored = []
+        for k in CONTROLS:
+            v = settings.get(k)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                continue
+            self._values[k] = min(1.0, max(0.0, float(v)))
+            self._touched.add(k)  # the player's setting: the taste and a recalled pattern leave it be
+            if abs(self._values[k] - self._start[k]) > 1e-6:
+                restored.append(f"{k} {self._values[k]:.2f}")
+        if settings.get("hold_tension") is True:
+            self._hold_tension = True
+            restored.append("tension held")
+        levels = settings.get("voice_levels")
+        for voice, v in (levels.items() if isinstance(levels, dict) else ()):
+            if voice in PROMINENCE_VOICES and isinstance(v, (int, float)) and not isinstance(v, bool):
+                self._voice_levels[voice] = min(1.0, max(0.0, float(v)))
+                if self._voice_levels[voice] < 1.0:
+                    restored.append(f"{voice} {self._voice_levels[voice]:.1f}")
+        self.resumed = {"age_s": found["age_s"], "session_id": found["session_id"], "settings": settings,
+                        "riff": state.get("riff"), "holding": bool(state.get("holding"))}
+        said = (f"resumed the session that stopped {found['age_s']:.0f} s ago: {', '.join(restored) or 'as it started'}"
+                + ("; its kept loop comes back when the riff is heard" if self.resumed["holding"] else ""))
+        log.warning("%s", said)
+        self._news.append(said)
 
     def _follow_riff(self, now: int, heard: Heard, events: list[str]) -> None:
         """A new riff lets the kept pattern go; once its loop is heard, a pattern kept for it before
@@ -366,7 +459,7 @@ class Session:
         self._riff_start = start
         if self._riff_id is not None and (moved or ident[1] != self._riff_id[1]):  # a new riff (or meter)
             if self._suggestion is not None:
-                events.append(self._drop_suggestion(heard))
+                events.append(self._drop_suggestion(heard, "new_riff"))
             if self.generator.holding:
                 self.generator.hold_pattern(None)
                 events.append("new riff: the kept pattern is let go")
@@ -436,9 +529,10 @@ class Session:
                 s.adopt_at = None
                 events.append(self._adopt(now, heard))
             elif s.adopt_at is None and now >= s.expires:
-                events.append(self._drop_suggestion(heard))
+                events.append(self._drop_suggestion(heard, "expired"))
             return
-        if not self.config.controls.suggestions or self.generator.steps_planned == 0 or now < self._quiet_until:
+        if (not self.config.controls.suggestions or not self._kinds or self.generator.steps_planned == 0
+                or now < self._quiet_until):
             return
         loop_len = self._loop_samples(heard)
         step = self._step_samples(heard)
@@ -449,7 +543,8 @@ class Session:
         boundary = int(round(heard.loop_start + math.ceil((now - heard.loop_start) / phrase) * phrase))
         lead = (self.config.generator.steps_ahead + 2) * step
         start_fill = boundary - (bar if heard.loop_bars >= 2 else bar / 2)
-        if not start_fill - lead - 4 * step <= now <= start_fill - lead:
+        earliest = boundary - bar - step / 2  # the odd bar's start, the earliest of any kind
+        if not earliest - lead - 4 * step <= now <= earliest - lead:
             return  # decide just before the variation's first step is planned
         if self._decided_boundary is not None and abs(boundary - self._decided_boundary) < step:
             return
@@ -458,20 +553,24 @@ class Session:
             return  # not two phrases in a row
         if self._rng.random() >= SUGGESTION_RATE * self._values["surprise"]:
             return
-        kinds = list(SUGGESTION_KINDS)
+        kinds = list(self._kinds)
         kind = self._rng.choices(kinds, weights=[self._kind_weight(k) for k in kinds])[0]
         self._kind_stats[kind][0] += 1
-        start = boundary - heard.beat_period * 2 if kind == "break" else start_fill
-        self.generator.offer_variation(kind, int(start), boundary)
+        start, end = {"break": (boundary - heard.beat_period * 2, boundary),
+                      # the whole bar on the generator's grid: from half a step before its first step
+                      # to half a step before the next downbeat (the listener's grid is the authority)
+                      "odd_bar": (boundary - bar - step / 2, boundary - step / 2)}.get(kind, (start_fill, boundary))
+        self.generator.offer_variation(kind, int(start), int(end))
         self._suggestion = _Suggestion(kind, int(start), boundary, int(boundary + bar))
         self._offered_boundary = boundary
         events.append(f"suggestion offered: {kind}")
 
     def _kind_weight(self, kind: str) -> float:
         """How often to try a kind: its base share, times how well the player has taken to it (the
-        adoption rate with one adopted and one let go assumed, so an untried kind still comes up)."""
+        adoption rate with one adopted and one let go assumed, so an untried kind still comes up),
+        times the taste's appetite for it in this meter and tempo range (neutral: 1)."""
         offered, adopted = self._kind_stats[kind]
-        return SUGGESTION_KINDS[kind] * (0.25 + (adopted + 1) / (offered + 2))
+        return SUGGESTION_KINDS[kind] * (0.25 + (adopted + 1) / (offered + 2)) * (0.25 + 1.5 * self._appetite[kind])
 
     def _phrase_samples(self, heard: Heard) -> float:
         loop = self._loop_samples(heard)

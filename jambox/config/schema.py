@@ -112,6 +112,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "double_press_s": F(float, 0.35, "two presses within this time are a double press", 0.1, 1.0),
         "debounce_ms": F(float, 20.0, "debounce time for buttons and foot-switches", 0.0, 200.0),
         "suggestions": F(bool, True, "let the box propose variations at phrase boundaries"),
+        "suggestion_kinds": F(str, "fill, break, substitution, odd_bar",
+                              "the variations the box may propose, comma-separated: fill, break, substitution, odd_bar"),
         "footswitch_action": F(str, "start_stop", "what the foot-switch does",
                                choices=("start_stop", "join_now", "keep", "softer", "more_dissonance", "tap")),
         "footswitch_long": F(str, "join_now", "what a long press of the foot-switch does; empty = nothing", choices=GESTURE_ACTIONS),
@@ -168,6 +170,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "memory": {
         "state_file": F(str, "", "SQLite state file; empty = the user's data directory (/var/lib/jambox under systemd)"),
         "taste_weight": F(float, 0.7, "how strongly learned taste sets the starting controls", 0.0, 1.0),
+        "resume_within_s": F(float, 600.0, "a restart this soon after a session stopped without ending (a crash, a "
+                             "pulled plug) resumes its knobs, tension and softened voices; 0 = never", 0.0, 86400.0),
     },
     "initial": {
         "energy": F(float, 0.6, "starting energy", 0.0, 1.0),

@@ -26,8 +26,10 @@ What a step does, in order:
    (:mod:`.voicing`).
 5. **A kept pattern** (:meth:`hold_pattern`), if any, replaces what was sampled for its parts, with
    small human variation; the model keeps stepping on what was played, so letting go is seamless.
-   A variation (:meth:`offer_variation`: a fill, a break, a chord substitution) overrides both for
-   its stretch.
+   A variation (:meth:`offer_variation`: a fill, a break, a chord substitution, an odd bar) overrides
+   both for its stretch. The odd bar (:mod:`.odd_bar`) replaces the drums with accents on uneven
+   groups (3+3+2 in 4/4) over a hi-hat that keeps the bar's own beats, and the keys with stabs on
+   the same accents.
 6. **Timing**: grid time + swing (the off-beat 8ths and 16ths delayed as the player swings) + the
    player's steady offset + the model's micro-timing; never before ``now``.
 """
@@ -48,6 +50,7 @@ from jambox.generate.dynamics import (LOUDNESS, PROMINENCE_VOICES, VOICE_GROUP, 
                                       part_gain, sigmoid, velocity_scale)
 from jambox.generate.grid import GridStep, StepGrid
 from jambox.generate.harmony import chord_tension_table, substitute
+from jambox.generate.odd_bar import ACCENT_VELOCITY, FIRST_ACCENT_VELOCITY, PULSE_VELOCITY, STAB_VELOCITY, group_at
 from jambox.generate.pattern import History, KeptPattern, best_rotation
 from jambox.generate.sampling import Sampler, temperature, top_p
 from jambox.generate.voicing import voice
@@ -75,7 +78,7 @@ CHANGE_ATTACK = 3.0  # keys hit logit bonus when the chord changes (play the new
 HUMAN_VELOCITY = 0.03  # kept patterns: velocity jitter (0..1 scale), timing jitter (steps)
 HUMAN_TIMING = 0.04
 GHOST_DROP = 0.15  # kept patterns: chance that a ghost note (velocity < 0.35) is left out this time
-VARIATIONS = ("fill", "break", "substitution")
+VARIATIONS = ("fill", "break", "substitution", "odd_bar")
 FILL_GAIN = 3.0  # logit shift at the end of a fill, times FILL_SHAPE per voice
 FILL_SHAPE = (0.0, 1.0, -1.0, -1.0, 1.0, 1.0, 1.0, -1.0, -1.0)  # by features.DRUM_VOICES
 FILL_CRESCENDO = 0.25  # velocity rise over a fill
@@ -181,13 +184,14 @@ class Generator:
         return self.history.pattern(loop_steps, meter, self.riff_outline(heard))
 
     def offer_variation(self, kind: str, start: int, end: int) -> None:
-        """Try a variation over stream times [start, end) (a suggestion); a crash lands at ``end``."""
+        """Try a variation over stream times [start, end) (a suggestion); after a fill, a break or an
+        odd bar a crash lands at ``end``."""
         if kind not in VARIATIONS:
             raise ValueRangeError(f"variation must be one of {', '.join(VARIATIONS)}, not {kind!r}")
         if end <= start:
             raise ValueRangeError(f"a variation must end after it starts, not {start}..{end}")
         self._variation = Variation(kind, int(start), int(end))
-        self._crash_due = int(end) if kind in ("fill", "break") else None
+        self._crash_due = int(end) if kind in ("fill", "break", "odd_bar") else None
 
     def cancel_variation(self) -> None:
         self._variation = None
@@ -343,7 +347,8 @@ class Generator:
         if crash_now:
             self._crash_due = None
         silent_break = in_var and var.kind == "break"
-        use_held_drums = held is not None and held.drums and not (in_var and var.kind == "fill")
+        odd = in_var and var.kind == "odd_bar"
+        use_held_drums = held is not None and held.drums and not (in_var and var.kind in ("fill", "odd_bar"))
         # Time-keeping (hats, ride) settles at the busyness asked for, as the keys at their density.
         keeper_gain = part_gain(c, "drums", c.voice_level("hihat"))
         keeper_pull = 0.0
@@ -354,7 +359,7 @@ class Generator:
         hits[:] = 0.0
         self._prev_vel[:] = 0.0
         self._prev_off[:] = 0.0
-        for v in range(F.N_DRUMS):
+        for v in () if odd else range(F.N_DRUMS):  # the odd bar's figure replaces what would play
             group = VOICE_GROUP[v]
             gain = part_gain(c, "drums", c.voice_level(group))
             bias = density_bias(gain, c.energy)
@@ -392,6 +397,8 @@ class Generator:
             self._prev_vel[v] = vel01
             self._prev_off[v] = off
             h.velocity[row, v], h.offset[row, v], h.prob[row, v], h.u[row, v] = src
+        if odd:
+            self._odd_bar_drums(step, row)
         if silent_break:
             hits[:] = 0.0
             self._prev_vel[:] = 0.0
@@ -423,6 +430,22 @@ class Generator:
                                   min(127, vel), DRUM_CHANNEL, now))
             self._prominence[PROMINENCE_VOICES.index(group)] += LOUDNESS[group] * min(127, vel) / 127.0
 
+    def _odd_bar_drums(self, step: GridStep, row: int) -> None:
+        """One step of the odd bar: kick and snare together on each uneven group's start, a soft
+        closed hi-hat on each of the bar's own beats. Drawn with certainty (p 1, u 0), so a kept
+        odd bar comes back whole, thinned only as any kept hit is by a softer level."""
+        h = self.history
+        figure = []
+        if group_at(step.meter, step.step_in_bar) is not None:
+            accent = FIRST_ACCENT_VELOCITY if step.step_in_bar == 0 else ACCENT_VELOCITY
+            figure += [(F.KICK, accent), (F.SNARE, accent)]
+        if step.step_in_beat == 0:
+            figure.append((F.CLOSED_HAT, PULSE_VELOCITY))
+        for v, vel01 in figure:
+            self._prev_hit[v] = 1.0
+            self._prev_vel[v], self._prev_off[v] = vel01, 0.0
+            h.velocity[row, v], h.offset[row, v], h.prob[row, v], h.u[row, v] = vel01, 0.0, 1.0, 0.0
+
     def _keys(self, s: "_StepInfo", y, out: list[PlayedNote]) -> None:
         """Choose (or replay) the chord, voicing and attack of one step, and emit the keys' notes."""
         step, c, now, ctx, row, h = s.step, s.c, s.now, s.ctx, s.row, self.history
@@ -432,7 +455,9 @@ class Generator:
         in_var = var is not None
         keys_gain = part_gain(c, "keys", c.voice_level("keys"))
         keys_bias = density_bias(keys_gain, c.energy)
-        change_point = step.step_in_beat == 0 or bass.onset
+        odd = in_var and var.kind == "odd_bar"
+        odd_group = group_at(meter, step.step_in_bar) if odd else None  # a stab's length, on its group's start
+        change_point = odd_group is not None if odd else (step.step_in_beat == 0 or bass.onset)
         use_held_keys = held is not None and held.keys
         if use_held_keys:
             chord = int(held.chord[held_pos])
@@ -471,6 +496,13 @@ class Generator:
             voicing = self.sampler.categorical(y.voicing_logits, temp, nucleus) if attack else self._prev_voicing
             kvel = min(1.0, max(0.02, float(y.keys_velocity)))
             ksrc = (kvel, kp, self.sampler.uniform())
+        if odd:  # a stab on each group's start, its chord held through the group
+            if odd_group is None and self._prev_chord != F.NO_CHORD:
+                chord = self._prev_chord
+            attack = odd_group is not None
+            if attack:
+                kvel = max(kvel, STAB_VELOCITY)
+                ksrc = (kvel, 1.0, 0.0)
         if in_var and var.kind == "substitution" and chord != F.NO_CHORD and change_point:
             chord = substitute(chord)
             attack = attack or chord != self._prev_chord
@@ -495,7 +527,7 @@ class Generator:
             to_beat = spb - step.step_in_beat
             if to_beat < 2:
                 to_beat += spb
-            dur_steps = min(to_beat, max(2, round(1.0 / max(self._keys_rate, 1.0 / 16))))
+            dur_steps = odd_group or min(to_beat, max(2, round(1.0 / max(self._keys_rate, 1.0 / 16))))
             chord_pcs = {p % 12 for p in pitches}
             for k in range(1, dur_steps):  # a bass note on the way outside the chord may bring a new one
                 sib = (step.step_in_beat + k) % spb

@@ -1,7 +1,8 @@
 """Folding a finished session into the taste profile: the one place the profile is written.
 
-The session's control timeline (the settings of its actions and control changes), what was kept or
-adopted in it, and how much feedback it had are read back from the file, so a session recovered
+The session's control timeline (the settings of its actions and control changes), what was kept in
+it, the suggestions decided in it (adopted or let go, and how), and how much feedback it had are
+read back from the file, so a session recovered
 after a pulled plug is folded exactly as one that ended cleanly.
 """
 
@@ -28,20 +29,27 @@ def fold_session(c: sqlite3.Connection, sid: int) -> None:
         "SELECT stream_time, settings, wall_time FROM control_points WHERE session_id = ?1 "
         "ORDER BY stream_time, wall_time", (sid,))]
     kept = [loads(s) for (s,) in c.execute(
-        "SELECT settings FROM kept WHERE session_id = ?1 AND released_at IS NULL UNION ALL "
-        "SELECT settings FROM suggestions WHERE session_id = ?1 AND adopted = 1", (sid,))]
+        "SELECT settings FROM kept WHERE session_id = ? AND released_at IS NULL", (sid,))]
+    verdicts = [(kind, bool(adopted), how, loads(s)) for kind, adopted, how, s in c.execute(
+        "SELECT kind, adopted, how, settings FROM suggestions WHERE session_id = ? ORDER BY id", (sid,))]
     n_feedback = c.execute(f"SELECT COUNT(*) FROM actions WHERE session_id = ? AND kind IN "
                            f"({','.join('?' * len(taste.FEEDBACK_KINDS))})",
                            (sid, *taste.FEEDBACK_KINDS)).fetchone()[0]
-    meter, tempo = session_context(info, [s for _, s, _ in points] + kept)
-    values, in_force = taste.settled_values([(t, s) for t, s, _ in points], last_t, kept)
+    meter, tempo = session_context(info, [s for _, s, _ in points] + kept + [v[3] for v in verdicts])
+    values, in_force = taste.settled_values([(t, s) for t, s, _ in points], last_t, kept,
+                                            taste.verdict_samples(verdicts))
+    appetites = taste.appetite_values(verdicts)
     sample_rate = float(info.get("sample_rate") or DEFAULT_SAMPLE_RATE)
-    weight = taste.session_weight(in_force / sample_rate, n_feedback, len(kept))
-    if values and weight > 0:
+    adopted = sum(1 for v in verdicts if v[1])
+    weight = taste.session_weight(in_force / sample_rate, n_feedback, len(kept) + adopted)
+    if (values and weight > 0) or appetites:
         now = time.time()
         for b in taste.fold_buckets(meter, tempo):
             row = c.execute("SELECT profile FROM taste WHERE bucket = ?", (b,)).fetchone()
-            profile = taste.fold(loads(row[0]) if row else {}, values, weight)
+            profile = loads(row[0]) if row else {}
+            if values and weight > 0:
+                profile = taste.fold(profile, values, weight)
+            profile = taste.fold_appetites(profile, appetites)
             c.execute("INSERT INTO taste (bucket, profile, sessions, updated_at) VALUES (?, ?, 1, ?) "
                       "ON CONFLICT(bucket) DO UPDATE SET profile = excluded.profile, sessions = sessions + 1, "
                       "updated_at = excluded.updated_at", (b, dumps(profile), now))

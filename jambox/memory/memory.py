@@ -63,6 +63,7 @@ class Memory:
         self._info_dirty = False
         self._last_flush = -math.inf  # when buffered things were last written: never
         self._riffs_this_session: set[str] = set()
+        self._abandoned: set[int] = set()  # sessions a stopped process left open, found by this open
         self._closed = False
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -208,15 +209,19 @@ class Memory:
                 self._touch_riff(riff, now)
         return int(cur.lastrowid)
 
-    def record_suggestion(self, riff: str | None, kind: str, adopted: bool, settings: dict) -> int:
-        """A suggestion the player adopted (``adopted=True``) or let go; returns the id after the commit."""
+    def record_suggestion(self, riff: str | None, kind: str, adopted: bool, settings: dict,
+                          how: str | None = None) -> int:
+        """A suggestion the player adopted (``adopted=True``) or let go; returns the id after the commit.
+
+        ``how`` it was decided: "keep", "let_go", "softer", "softer_all", "resolve" (pushed back while
+        it played), "expired" (left to go), "new_riff" (swept away: teaches the taste nothing)."""
         sid = self._ensure_session()
         now = time.time()
         with self._tx():
             self._flush_pending()
             cur = self._conn.execute(
-                "INSERT INTO suggestions (session_id, wall_time, riff, kind, adopted, settings) VALUES (?, ?, ?, ?, ?, ?)",
-                (sid, now, riff, str(kind), 1 if adopted else 0, dumps(settings)))
+                "INSERT INTO suggestions (session_id, wall_time, riff, kind, adopted, how, settings) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", (sid, now, riff, str(kind), 1 if adopted else 0, how, dumps(settings)))
             if riff:
                 self._touch_riff(riff, now)
         return int(cur.lastrowid)
@@ -300,6 +305,7 @@ class Memory:
         text = dumps(state)
         if text == (self._pending_state if self._pending_state is not None else self._saved_state):
             return
+        self._ensure_session()  # the state belongs to a session: a restart resumes only an abandoned one
         self._pending_state = text
         self.flush()
 
@@ -309,6 +315,26 @@ class Memory:
             return loads(self._pending_state)
         row = self._query("SELECT state FROM session_state WHERE id = 1").fetchone()
         return loads(row[0]) if row else None
+
+    def resumable_state(self, within_s: float) -> dict | None:
+        """The saved state of a session that stopped without ending (a crash, SIGKILL, a pulled plug:
+        found abandoned when this file was opened) and was saved at most ``within_s`` seconds ago,
+        as ``{"state", "saved_at", "age_s", "session_id"}``; else None. A session that ended cleanly
+        is not resumed: its settings went into the taste like any other's.
+
+        A saved time in the future (a Pi without a real-time clock boots with the time it last
+        saved, which may be before the crash) counts as recent: the plug was pulled in this boot's
+        past, and the age is reported as 0.
+        """
+        if within_s <= 0 or not self._abandoned:
+            return None
+        row = self._query("SELECT session_id, saved_at, state FROM session_state WHERE id = 1").fetchone()
+        if row is None or row[0] is None or int(row[0]) not in self._abandoned:
+            return None
+        age = time.time() - float(row[1])
+        if age > within_s:
+            return None
+        return {"state": loads(row[2]), "saved_at": float(row[1]), "age_s": max(0.0, age), "session_id": int(row[0])}
 
     # -- reading ----------------------------------------------------------------------------------
     def recall(self, riff: str) -> dict | None:
@@ -429,6 +455,7 @@ class Memory:
                                    "SELECT wall_time FROM control_points WHERE session_id = ?1 UNION ALL "
                                    "SELECT started_at FROM sessions WHERE id = ?1)) WHERE id = ?1", (sid,))
                 fold_session(self._conn, sid)
+            self._abandoned.add(int(sid))
             log.info("folded session %d, which a stopped process had left open, into the taste", sid)
 
     # -- plumbing ---------------------------------------------------------------------------------

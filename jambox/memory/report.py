@@ -72,7 +72,7 @@ def export(q, path, problem) -> dict:
                         "settings, riff FROM actions ORDER BY id", ("settings",)),
         "kept": rows("SELECT id, session_id, wall_time, riff, part, pattern, settings, released_at FROM kept "
                      "ORDER BY id", ("pattern", "settings")),
-        "suggestions": rows("SELECT id, session_id, wall_time, riff, kind, adopted, settings FROM suggestions "
+        "suggestions": rows("SELECT id, session_id, wall_time, riff, kind, adopted, how, settings FROM suggestions "
                             "ORDER BY id", ("settings",)),
         "riffs": rows("SELECT fingerprint, first_heard, last_heard, times_heard FROM riffs ORDER BY first_heard"),
         "taste": rows("SELECT bucket, profile, sessions, updated_at FROM taste ORDER BY bucket", ("profile",)),

@@ -4,7 +4,10 @@ Version 1 kept sessions, actions, control changes, kept parts, suggestions, the 
 current session's state. Version 2 adds riff memory proper: a ``riffs`` table with one row per riff
 fingerprint (when it was first and last heard, how often), so that a riff heard a month ago can be
 found and compared by similarity without scanning every action. Migrating fills it from the riffs the
-v1 tables already name.
+v1 tables already name. Version 3 says how each suggestion was decided (``suggestions.how``: kept with
+KEEP, let go with LET GO, pushed back with SOFTER or RESOLVE while it played, left to expire, or
+dropped by a new riff), so the taste can weigh a pressed verdict above an ignored one and a new riff
+not at all; rows from before say nothing (NULL).
 
 Each migration runs in one transaction together with the ``user_version`` bump, so a pulled plug
 leaves either the old version or the new one, never half of it.
@@ -99,8 +102,12 @@ INSERT INTO riffs (fingerprint, first_heard, last_heard, times_heard)
     ) GROUP BY riff;
 """
 
+V2_TO_V3 = """
+ALTER TABLE suggestions ADD COLUMN how TEXT;
+"""
+
 # MIGRATIONS[n] takes a file from version n to n + 1 (0 -> 1 creates the tables).
-MIGRATIONS: dict[int, str] = {0: V1_DDL, 1: V1_TO_V2}
+MIGRATIONS: dict[int, str] = {0: V1_DDL, 1: V1_TO_V2, 2: V2_TO_V3}
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 TABLES = ("sessions", "actions", "control_points", "kept", "suggestions", "taste", "session_state", "riffs")
 

@@ -64,7 +64,7 @@ def test_export_lists_every_action_as_json(state, capsys, tmp_path):
     data = json.loads(out)
     kinds = [a["kind"] for a in data["actions"]]
     assert kinds.count("softer_all") == 4 and kinds.count("more_dissonance") == 4
-    assert data["kept"][0]["pattern"] == {"steps": [1, 0, 1, 0]} and data["schema_version"] == 2
+    assert data["kept"][0]["pattern"] == {"steps": [1, 0, 1, 0]} and data["schema_version"] == 3
     assert data["taste"] and data["sessions"][0]["folded"] == 1
     out_file = tmp_path / "export.json"
     rc, out, _ = run(capsys, "export", "--state", str(state), "--out", str(out_file))

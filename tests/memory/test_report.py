@@ -1,11 +1,12 @@
 from jambox.memory import Memory
 from jambox.memory.report import _bucket_query
+from jambox.memory.schema import SCHEMA_VERSION
 
 
 def test_an_empty_file_reads_back_as_empty(tmp_path):
     with Memory.open(tmp_path / "s.db") as m:
         o, e = m.overview(), m.export()
-    assert o["sessions"] == 0 and o["actions"] == 0 and o["taste"] == {} and o["schema_version"] == 2
+    assert o["sessions"] == 0 and o["actions"] == 0 and o["taste"] == {} and o["schema_version"] == SCHEMA_VERSION == 3
     assert e["format"] == "jambox-state" and e["actions"] == [] and e["session_state"] is None
 
 

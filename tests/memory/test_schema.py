@@ -33,7 +33,7 @@ def test_v1_file_migrates_to_current_keeping_its_history(tmp_path):
     with Memory.open(path) as m:
         assert m.problem is None
         exported = m.export()
-        assert exported["schema_version"] == SCHEMA_VERSION == 2
+        assert exported["schema_version"] == SCHEMA_VERSION == 3
         assert [a["kind"] for a in exported["actions"]] == ["keep", "softer", "keep", "keep", "tap"]
         riffs = {r["fingerprint"]: r for r in exported["riffs"]}
         # backfilled from actions and kept: when first and last heard, in how many sessions
@@ -64,3 +64,16 @@ def test_a_fresh_file_passes_through_every_version(tmp_path):
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == set(schema.TABLES)
     conn.close()
+
+
+def test_v2_suggestions_gain_how_they_were_decided_and_old_rows_say_nothing(tmp_path):
+    path = tmp_path / "state.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=2)
+    conn.execute("INSERT INTO suggestions (session_id, wall_time, riff, kind, adopted, settings) "
+                 "VALUES (NULL, 1000.0, NULL, 'fill', 0, '{}')")
+    conn.close()
+    with Memory.open(path) as m:
+        m.record_suggestion(None, "odd_bar", True, {}, how="keep")
+        rows = [(s["kind"], s["adopted"], s["how"]) for s in m.export()["suggestions"]]
+    assert rows == [("fill", 0, None), ("odd_bar", 1, "keep")]
