@@ -53,6 +53,11 @@ def release() -> None:
     _released = True
 
 
+def released() -> bool:
+    """True while this process's PortAudio is shut down for its audio process (see :func:`release`)."""
+    return _released
+
+
 def reacquire() -> None:
     """PortAudio initialised again in this process after :func:`release` (no-op otherwise)."""
     if _released and not _abandoned:
@@ -85,7 +90,13 @@ def abandon_portaudio() -> None:
     import atexit
 
     global _abandoned
-    if _abandoned:
+    if _abandoned or _released:
+        # Released: this process's PortAudio was shut down cleanly before the server went (the audio
+        # process streamed), so there is nothing to abandon, and it may scan again. Initialising it
+        # here (to unregister its exit handler) would connect a new JACK client to whatever server
+        # answers next: an active client of a process about to wait, or to re-exec, that a
+        # synchronous server then waits on every cycle (5 s each), which is what kept the box from
+        # coming back after the server did.
         return
     _abandoned = True
     sd = _sd()

@@ -11,6 +11,14 @@ lets a test line a recording up with the box's stream to the sample. In the defa
 a client that is late simply misses the cycle, and on a loaded machine (the dummy driver is a plain
 timer without real-time priority) the clients' frame counts drift apart. Late cycles are still
 reported as xruns either way.
+
+Realtime. With ``realtime=True`` the server runs ``jackd -R -P 70``: its cycle thread, and every
+client's process thread (libjack gives them the server's priority less one), run SCHED_FIFO, as on
+a studio machine or the Pi, so a busy process elsewhere cannot delay a cycle. ``realtime=None``
+(the default) takes it where the machine allows SCHED_FIFO (:func:`realtime_allowed`, tried in a
+child process), and ``JAMBOX_JACK_RT=0``/``1`` forces it off or on. After the start,
+:attr:`JackServer.realtime` says what the server really got (jackd falls back to normal scheduling
+when it cannot have SCHED_FIFO), read from its threads' policies.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 import uuid
 from contextlib import contextmanager
@@ -26,16 +35,86 @@ from pathlib import Path
 from jambox.errors import AudioDeviceError
 
 
+RT_PRIORITY = 70  # the server's SCHED_FIFO priority with -R (its clients' process threads get 69)
+
+
+def realtime_allowed() -> bool:
+    """Whether a process started here may take SCHED_FIFO (root, CAP_SYS_NICE or an RLIMIT_RTPRIO),
+    tried in a child so that nothing in this process changes."""
+    if not hasattr(os, "sched_setscheduler"):
+        return False
+    probe = "import os; os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))"
+    try:
+        return subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def realtime_threads(pid: int) -> int:
+    """How many of process ``pid``'s threads run SCHED_FIFO or SCHED_RR (0 where that cannot be read)."""
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return 0
+    n = 0
+    for tid in tids:
+        try:
+            n += os.sched_getscheduler(tid) in (os.SCHED_FIFO, os.SCHED_RR)
+        except OSError:  # the thread ended meanwhile
+            pass
+    return n
+
+
+REGISTRY = Path("/dev/shm/jack-shm-registry")  # JACK's machine-wide table of servers (8 slots)
+
+
+def dead_registered_names(registry: Path = REGISTRY) -> list[str]:
+    """Names of ``jambox-*`` servers JACK's registry still lists although their process is gone.
+
+    jackd frees its slot when it exits cleanly; a server that was killed (SIGKILL after a hung stop)
+    keeps it for ever, and once all 8 are taken no server starts ("Too many servers already
+    active"). jackd reclaims a dead slot only for a server of the same name, so a new server can
+    take one of these names. Only our own names are offered, never another program's server."""
+    import struct
+
+    try:
+        data = registry.read_bytes()
+        _magic, _protocol, _type, _size, hdr_len, _entry = struct.unpack_from("<6I", data, 0)
+    except (OSError, struct.error):
+        return []
+    names, stride = [], (hdr_len - 24) // 8
+    for i in range(8):
+        at = 24 + i * stride
+        pid = struct.unpack_from("<i", data, at)[0]
+        prefix = data[at + 4:at + stride].split(b"\0")[0].decode(errors="replace")  # "jack-UID:NAME:"
+        parts = prefix.split(":")
+        if pid <= 0 or len(parts) < 2 or not parts[1].startswith("jambox-"):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            names.append(parts[1])
+        except PermissionError:  # alive, another user's
+            pass
+    return names
+
+
 class JackServer:
-    """``jackd --no-realtime -d dummy -r RATE -p PERIOD`` under a unique name; a context manager."""
+    """``jackd [-R -P 70 | --no-realtime] -d dummy -r RATE -p PERIOD`` under a unique name; a context manager."""
 
     def __init__(self, sample_rate: int = 48000, period: int = 128, name: str | None = None,
-                 log_path: str | Path | None = None, sync: bool = True, extra: tuple[str, ...] = ()):
+                 log_path: str | Path | None = None, sync: bool = True, extra: tuple[str, ...] = (),
+                 realtime: bool | None = None):
         self.sample_rate = int(sample_rate)
         self.period = int(period)
         self.name = name or f"jambox-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._named = name is not None  # a name chosen by the caller is never changed
         self.log_path = Path(log_path) if log_path else None
         self.extra = (("-S",) if sync else ()) + tuple(extra)  # more jackd options, before the driver
+        if realtime is None:
+            forced = os.environ.get("JAMBOX_JACK_RT", "")
+            realtime = forced == "1" if forced in ("0", "1") else realtime_allowed()
+        self.realtime = bool(realtime)  # asked for; after start(), what the server really got
         self.proc: subprocess.Popen | None = None
         self._log = None
 
@@ -44,26 +123,70 @@ class JackServer:
         """The environment a client process needs to find this server."""
         return {**os.environ, "JACK_DEFAULT_SERVER": self.name, "JACK_NO_START_SERVER": "1"}
 
-    def start(self, timeout_s: float = 10.0) -> "JackServer":
+    def start(self, timeout_s: float = 10.0, slots_timeout_s: float = 60.0) -> "JackServer":
+        """Start the server and wait until it answers.
+
+        JACK registers at most 8 servers per machine (its shared-memory registry). A start that
+        finds every slot taken takes over the slot of a killed ``jambox-*`` server (its name:
+        :func:`dead_registered_names`), or else is tried again for up to ``slots_timeout_s`` (on a
+        machine where others run test servers too, the slots come free as those servers stop)."""
         exe = shutil.which("jackd")
         if exe is None:
             raise AudioDeviceError("jackd not found; install Debian's jackd2 (sudo apt install jackd2)")
-        self._log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(
-            [exe, "--no-realtime", *self.extra, "--name", self.name, "-d", "dummy", "-r", str(self.sample_rate),
-             "-p", str(self.period), "-C", "2", "-P", "2"],
-            stdout=self._log, stderr=subprocess.STDOUT, env=self.env,
-        )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AudioDeviceError(f"jackd (server {self.name}) exited with status {self.proc.returncode}"
-                                       + (f"; see {self.log_path}" if self.log_path else ""))
-            if self._server_answers():
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise AudioDeviceError(f"jackd (server {self.name}) did not come up within {timeout_s:g} s")
+        cmd = [exe, *(("-R", "-P", str(RT_PRIORITY)) if self.realtime else ("--no-realtime",)), *self.extra,
+               "--name", self.name, "-d", "dummy", "-r", str(self.sample_rate), "-p", str(self.period),
+               "-C", "2", "-P", "2"]
+        slots_deadline = time.monotonic() + slots_timeout_s
+        while True:
+            self._log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
+            self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.PIPE, env=self.env)
+            self._log_stderr()
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline and self.proc.poll() is None and not self._server_answers():
+                time.sleep(0.1)
+            if self.proc.poll() is None:
+                break
+            self._stderr_thread.join(timeout=5)
+            if "Too many servers" in self._stderr_tail and time.monotonic() < slots_deadline:
+                self.stop()
+                dead = [] if self._named else dead_registered_names()
+                if dead:  # take over a killed server's slot (jackd reclaims it for the same name)
+                    self.name = dead[0]
+                    cmd[cmd.index("--name") + 1] = self.name
+                else:
+                    time.sleep(1.0)
+                continue
+            status = self.proc.returncode
+            self.stop()
+            raise AudioDeviceError(f"jackd (server {self.name}) exited with status {status}: "
+                                   f"{self._stderr_tail.strip()[-300:] or 'no message'}"
+                                   + (f"; see {self.log_path}" if self.log_path else ""))
+        if time.monotonic() >= deadline:
+            self.stop()
+            raise AudioDeviceError(f"jackd (server {self.name}) did not come up within {timeout_s:g} s")
+        if self.realtime:
+            self.realtime = realtime_threads(self.proc.pid) > 0
+        return self
+
+    def _log_stderr(self) -> None:
+        """jackd's stderr into the log (where there is one), its last lines kept for an error message."""
+        import threading
+
+        self._stderr_tail = ""
+        proc, log = self.proc, self._log
+
+        def pump():
+            for line in iter(proc.stderr.readline, b""):
+                self._stderr_tail = (self._stderr_tail + line.decode(errors="replace"))[-2000:]
+                if log is not subprocess.DEVNULL:
+                    try:
+                        log.write(line)
+                        log.flush()
+                    except (OSError, ValueError):  # the log was closed by stop()
+                        pass
+
+        self._stderr_thread = threading.Thread(target=pump, name="jackd-stderr", daemon=True)
+        self._stderr_thread.start()
 
     def _server_answers(self) -> bool:
         try:

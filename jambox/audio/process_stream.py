@@ -8,8 +8,10 @@ process with the memory and the doorbells' pipe ends and waits for the device to
 errors come back as the same :class:`~jambox.errors.AudioDeviceError` messages.
 
 A lost device: the engine's stall detector (or the process's own report) calls :meth:`mark_lost`,
-which kills the audio process at once (its PortAudio could hang or abort in any shutdown) and, on
-JACK, abandons this process's PortAudio as the in-process stream did, so ``jambox run`` re-execs.
+which kills the audio process at once (its PortAudio could hang or abort in any shutdown). This
+process's PortAudio was shut down cleanly while the audio process streamed, so it never saw the
+server go: it scans again and the next audio process opens the new server (no re-exec, which the
+in-process stream needs on JACK).
 """
 
 from __future__ import annotations
@@ -136,7 +138,9 @@ class ProcessStream(DeviceStream):
         if self.on_jack:
             from jambox.audio.devices import abandon_portaudio
 
-            abandon_portaudio()  # this process's PortAudio lost the server too: only a new process sees it
+            # Only if this process's PortAudio was up on the lost server (it is released while the
+            # audio process streams, and then it can simply scan again: no re-exec needed).
+            abandon_portaudio()
 
     # -- the pipe ------------------------------------------------------------------------------
     def _usable(self) -> bool:

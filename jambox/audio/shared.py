@@ -70,7 +70,9 @@ class SharedAudio:
         if fd is None:
             if not supported():
                 raise AudioDeviceError("this system has no memfd_create: the audio cannot run in its own process")
-            fd = os.memfd_create("jambox-audio", 0)  # not CLOEXEC-free: passed on explicitly (pass_fds)
+            # close-on-exec: only the audio process gets it (pass_fds), not every program started
+            # later nor the command's own re-exec
+            fd = os.memfd_create("jambox-audio", os.MFD_CLOEXEC)
             os.ftruncate(fd, size)
         elif os.fstat(fd).st_size < size:
             raise AudioDeviceError(f"the shared audio memory is {os.fstat(fd).st_size} bytes, "

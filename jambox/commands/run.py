@@ -100,7 +100,28 @@ def _reexec() -> None:
     log.warning("restarting jambox run to reconnect to the JACK server")
     sys.stdout.flush()
     sys.stderr.flush()
+    _close_on_exec()
     os.execv(sys.executable, [sys.executable, "-m", "jambox", *sys.argv[1:]])
+
+
+def _close_on_exec() -> None:
+    """Every descriptor but stdin, stdout and stderr closed by the exec.
+
+    Python opens its own files close-on-exec, C libraries often do not: libjack's sockets and
+    semaphores of a client of the old server would live on in the new program, and the server would
+    keep a client nobody answers for (a synchronous server waits on it every cycle)."""
+    import os
+
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc: nothing more to do than exec
+        return
+    for fd in fds:
+        if fd > 2:
+            try:
+                os.set_inheritable(fd, False)
+            except OSError:  # the listing's own descriptor, closed by now
+                pass
 
 
 def _load(config, args):
@@ -174,7 +195,8 @@ class _Runner:
                 continue
             if not engine.device_lost or self.stopping():
                 return 0
-            if self.on_jack or devices.abandoned():  # PortAudio cannot re-scan in this process any more
+            in_process = getattr(engine.stream, "kind", None) == "sounddevice"
+            if devices.abandoned() or (self.on_jack and in_process):  # PortAudio cannot re-scan here any more
                 devices.abandon_portaudio()
                 if not self.retry:
                     raise AudioDeviceError(f"{reason}; run with --retry (the default under systemd) to keep "
@@ -211,7 +233,6 @@ class _Runner:
     def _open(self):
         """Resolve the devices, build the stream, the chain and the engine (nothing started yet)."""
         from jambox.audio import devices
-        from jambox.audio.stream import SoundDeviceStream
         from jambox.engine.chain import Chain
         from jambox.engine.live import LiveEngine
 
@@ -220,11 +241,7 @@ class _Runner:
         out_dev = devices.resolve(args.output_device or args.device or a.output_device, "output")
         self.on_jack = devices.is_jack(in_dev, "input") or devices.is_jack(out_dev, "output")
         out_channels = min(2, _max_channels(out_dev, "output"))
-        # The callback stays in this process for now: the audio process (jambox.audio.process_stream)
-        # measures fewer device xruns on JACK only with this process's PortAudio shut down meanwhile,
-        # and with that the re-exec after a lost server does not yet come back (the new process's
-        # audio process never starts its stream). ProcessStream is there for jambox bench and tests.
-        stream = SoundDeviceStream(in_dev, out_dev, a.sample_rate, a.block_size, a.input_channel, out_channels)
+        stream = _stream_class(a)(in_dev, out_dev, a.sample_rate, a.block_size, a.input_channel, out_channels)
         chain = Chain(self.config, model=self.model, memory=self.memory, seed=self.seed)
         try:
             engine = LiveEngine(self.config, chain, stream, stop_event=self.stop.event, realtime=True)
@@ -281,6 +298,21 @@ class _Runner:
     def _quit(self) -> None:
         self.quit.set()
         self.stop.event.set()
+
+
+def _stream_class(audio_config):
+    """The audio process's stream (the callback off this process's GIL) where the system can share the
+    memory (Linux) and ``audio.callback_process`` is on; the in-process stream otherwise."""
+    from jambox.audio.shared import supported
+    from jambox.audio.stream import SoundDeviceStream
+
+    if audio_config.callback_process and supported():
+        from jambox.audio.process_stream import ProcessStream
+
+        return ProcessStream
+    if audio_config.callback_process:
+        log.info("the audio callback runs in this process: this system has no memfd_create")
+    return SoundDeviceStream
 
 
 def _max_channels(device: int | None, kind: str) -> int:

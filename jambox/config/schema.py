@@ -72,6 +72,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "dry_level": F(float, 1.0, "level of the dry bass mixed into the output (0 = none)", 0.0, 1.0),
         "output_latency_blocks": F(int, 4, "blocks the accompaniment is rendered ahead of the output", 1, 64),
         "reopen_interval_s": F(float, 2.0, "seconds between attempts to reopen a lost device", 0.1, 60.0),
+        "callback_process": F(bool, True, "run the audio callback in a process of its own, off the engine's GIL "
+                              "(Linux; elsewhere, or off, it runs in the engine's process)"),
     },
     "listener": {
         "hop_size": F(int, 256, "samples per analysis hop at the stream rate", choices=(128, 256, 512)),

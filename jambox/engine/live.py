@@ -60,11 +60,6 @@ STALL_CHECK_S = 0.5
 FIRST_SOUND_LEVEL = 0.01  # the plan records the first input sample above this (aligns recordings)
 
 
-def share_gil(stream) -> bool:
-    """Whether ``stream``'s callback runs in this process (and so waits for its GIL)."""
-    return getattr(stream, "share", None) is None
-
-
 @dataclass
 class LeadStats:
     """How far ahead of what the logic thread has heard the renderer is: the soonest a note planned now can sound."""
@@ -149,10 +144,12 @@ class LiveEngine:
         if hasattr(self.stream, "ready"):
             self.stream.ready = self._ready_for_block
             self.stream.progress = self._progress
-        if self.realtime and share_gil(self.stream):
-            # The callback must take the GIL to run; a thread holding it gives it up only at the
-            # switch interval (5 ms by default: two blocks of 128 frames). 1 ms keeps that wait short.
-            # (A callback in its own process does not wait for this one's GIL at all.)
+        if self.realtime:
+            # The callback (in this process) and the renderer must take the GIL to run; a thread
+            # holding it gives it up only at the switch interval (5 ms by default: two blocks of 128
+            # frames). 1 ms keeps that wait short. A callback in its own process does not wait for
+            # this one's GIL at all, but the renderer still does, and it has only
+            # audio.output_latency_blocks blocks (10.7 ms by default) to hand each block over.
             self._switch_interval = sys.getswitchinterval()
             sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._render_fill()  # prefill: the first callback finds its accompaniment ready

@@ -396,10 +396,16 @@ def test_a_refused_sample_rate_is_a_clear_error(server, tmp_path):
 
 
 @pytest.mark.slow
-def test_with_retry_the_box_comes_back_after_the_jack_server_does(tmp_path):
-    """The server dies under the running box; with --retry it waits, and plays again on the new server."""
+@pytest.mark.parametrize("callback_process", [True, False], ids=["audio-process", "in-process"])
+def test_with_retry_the_box_comes_back_after_the_jack_server_does(tmp_path, callback_process):
+    """The server dies under the running box; with --retry it waits, and plays again on the new server.
+
+    With the callback in the audio process, this process's PortAudio never saw the server go (it was
+    shut down while the audio process streamed), so the box reopens in place; with the callback in
+    this process, PortAudio cannot reconnect and the box re-execs itself."""
     first = JackServer(SR, PERIOD, log_path=tmp_path / "jackd1.log").start()
-    box = start_box(first, tmp_path, "--retry", "--set", "audio.reopen_interval_s=0.5")
+    box = start_box(first, tmp_path, "--retry", "--set", "audio.reopen_interval_s=0.5",
+                    "--set", f"audio.callback_process={'true' if callback_process else 'false'}")
     second = None
     try:
         probe = jack.Client("probe", servername=first.name, no_start_server=True)
@@ -431,6 +437,7 @@ def test_with_retry_the_box_comes_back_after_the_jack_server_does(tmp_path):
                 s.stop()
     assert box.returncode == 0, err[-3000:]
     assert "device lost" in err
+    assert ("restarting jambox run" in err) is not callback_process, err[-3000:]
 
 
 @pytest.mark.slow
