@@ -543,7 +543,11 @@ class Session:
         boundary = int(round(heard.loop_start + math.ceil((now - heard.loop_start) / phrase) * phrase))
         lead = (self.config.generator.steps_ahead + 2) * step
         start_fill = boundary - (bar if heard.loop_bars >= 2 else bar / 2)
-        earliest = boundary - bar - step / 2  # the odd bar's start, the earliest of any kind
+        # The odd bar is a whole bar of the listener's grid (the authority: its downbeat is where the
+        # generator counts the bar from), the one nearest the phrase's last: from half a step before
+        # its first step to half a step before the next downbeat.
+        odd_start = self._bar_start_near(heard, boundary - bar) - step / 2
+        earliest = min(odd_start, start_fill)
         if not earliest - lead - 4 * step <= now <= earliest - lead:
             return  # decide just before the variation's first step is planned
         if self._decided_boundary is not None and abs(boundary - self._decided_boundary) < step:
@@ -557,13 +561,21 @@ class Session:
         kind = self._rng.choices(kinds, weights=[self._kind_weight(k) for k in kinds])[0]
         self._kind_stats[kind][0] += 1
         start, end = {"break": (boundary - heard.beat_period * 2, boundary),
-                      # the whole bar on the generator's grid: from half a step before its first step
-                      # to half a step before the next downbeat (the listener's grid is the authority)
-                      "odd_bar": (boundary - bar - step / 2, boundary - step / 2)}.get(kind, (start_fill, boundary))
-        self.generator.offer_variation(kind, int(start), int(end))
-        self._suggestion = _Suggestion(kind, int(start), boundary, int(boundary + bar))
+                      "odd_bar": (odd_start, odd_start + bar)}.get(kind, (start_fill, boundary))
+        crash_at = odd_start + bar + step / 2 if kind == "odd_bar" else None  # on the next downbeat
+        self.generator.offer_variation(kind, int(start), int(end), None if crash_at is None else int(crash_at))
+        end = max(int(end), boundary)
+        self._suggestion = _Suggestion(kind, int(start), end, int(end + bar))
         self._offered_boundary = boundary
         events.append(f"suggestion offered: {kind}")
+
+    @staticmethod
+    def _bar_start_near(heard: Heard, t: float) -> float:
+        """The listener's downbeat nearest ``t`` (``t`` itself while it has no downbeat)."""
+        if heard.downbeat is None or heard.beat_period is None:
+            return t
+        bar = heard.beat_period * heard.meter[0]
+        return heard.downbeat + round((t - heard.downbeat) / bar) * bar
 
     def _kind_weight(self, kind: str) -> float:
         """How often to try a kind: its base share, times how well the player has taken to it (the

@@ -183,15 +183,15 @@ class Generator:
         meter = self.grid_meter(heard)
         return self.history.pattern(loop_steps, meter, self.riff_outline(heard))
 
-    def offer_variation(self, kind: str, start: int, end: int) -> None:
+    def offer_variation(self, kind: str, start: int, end: int, crash_at: int | None = None) -> None:
         """Try a variation over stream times [start, end) (a suggestion); after a fill, a break or an
-        odd bar a crash lands at ``end``."""
+        odd bar a crash lands on the step at ``crash_at`` (default ``end``)."""
         if kind not in VARIATIONS:
             raise ValueRangeError(f"variation must be one of {', '.join(VARIATIONS)}, not {kind!r}")
         if end <= start:
             raise ValueRangeError(f"a variation must end after it starts, not {start}..{end}")
         self._variation = Variation(kind, int(start), int(end))
-        self._crash_due = int(end) if kind in ("fill", "break", "odd_bar") else None
+        self._crash_due = int(end if crash_at is None else crash_at) if kind in ("fill", "break", "odd_bar") else None
 
     def cancel_variation(self) -> None:
         self._variation = None
