@@ -390,10 +390,14 @@ class Session:
         if self.memory is None:
             return False
         taste = self.memory.taste(meter, tempo) or {}
+        weight = self.config.memory.taste_weight
+        appetites = [k for k in SUGGESTION_KINDS if appetite_key(k) in taste]
+        for k in appetites:  # shrunk toward neutral by their own prior: no confidence factor on top
+            self._appetite[k] = NEUTRAL_APPETITE + weight * (float(taste[appetite_key(k)]) - NEUTRAL_APPETITE)
         conf = float(taste.get("confidence", 0.0))
         if conf <= 0.0:
-            return False
-        pull = self.config.memory.taste_weight * min(1.0, conf)
+            return bool(appetites)
+        pull = weight * min(1.0, conf)
         for k in CONTROLS:
             if k in taste:
                 self._start[k] = self._initial[k] + pull * (float(taste[k]) - self._initial[k])
@@ -402,9 +406,6 @@ class Session:
         for k in TASTE_FIELDS:
             if k in taste:
                 self._taste[k] = DEFAULT_TASTE[k] + pull * (float(taste[k]) - DEFAULT_TASTE[k])
-        for k in SUGGESTION_KINDS:
-            if appetite_key(k) in taste:
-                self._appetite[k] = NEUTRAL_APPETITE + pull * (float(taste[appetite_key(k)]) - NEUTRAL_APPETITE)
         return True
 
     def _resume(self) -> None:

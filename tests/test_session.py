@@ -12,6 +12,7 @@ import pytest
 
 from jambox.config import load_config
 from jambox.controls.actions import Action
+from jambox.errors import ConfigError
 from jambox.events import Heard, Note, PlayedNote
 from jambox.generate import Generator, load_model
 from jambox.generate.generator import DEFAULT_TASTE, TASTE_FIELDS
@@ -364,3 +365,71 @@ def test_no_suggestion_right_after_a_keep(config, model):
     assert not [e for _, e in j.events if e.startswith("suggestion offered")]
     j.until(4 * BAR + 6 * PHRASE)
     assert [e for _, e in j.events if e.startswith("suggestion offered")]  # and then they come again
+
+
+# -- suggestions as feedback that teaches the next session ----------------------------------------
+def past_session_with_suggestions(path, adopted: bool | None, n: int = 8) -> None:
+    """A session at surprise 0.8, 4/4 at 120 bpm, in which ``n`` fills were all kept (True), all let go with
+    LET GO (False), or none was offered (None)."""
+    settings = {"energy": 0.6, "surprise": 0.8, "playing": True, "meter": [4, 4], "tempo_bpm": 120.0}
+    with Memory.open(path) as memory:
+        memory.record_action("set", source="test", stream_time=0, control="surprise", value=0.8, effect="",
+                             settings=settings, riff=None)
+        for i in range(n if adopted is not None else 0):
+            memory.record_suggestion(None, "fill", adopted, settings, how="keep" if adopted else "let_go")
+        memory.end_session(stream_time=SR * 120)
+
+
+def test_let_go_suggestions_start_the_next_session_less_surprising_and_with_fewer_of_that_kind(config, model, tmp_path):
+    found = {}
+    for name, adopted in (("let_go", False), ("none", None), ("kept", True)):
+        path = tmp_path / f"{name}.db"
+        past_session_with_suggestions(path, adopted)
+        with Memory.open(path) as memory:
+            j = jam(config, model, memory=memory).until(2 * BAR)  # the taste for 4/4 at 120 bpm is applied
+            start_surprise = j.session.controls().surprise
+            appetite = memory.taste((4, 4), 120.0).get("appetite_fill")
+        with Memory.open(path) as memory:  # the player turns surprise up: how often is each kind tried?
+            j = jam(config, model, memory=memory, surprise=1.0).until(64 * BAR)
+            offered = [e for _, e in j.events if e.startswith("suggestion offered")]
+        found[name] = (start_surprise, appetite, sum(e.endswith(": fill") for e in offered), len(offered))
+    (s_go, a_go, f_go, n_go), (s_none, a_none, f_none, n_none), (s_kept, a_kept, f_kept, n_kept) = (
+        found["let_go"], found["none"], found["kept"])
+    assert s_go < s_none - 0.02 and s_kept > s_none + 0.02, found  # surprise: away from, toward what was tried
+    assert a_none is None and a_go < 0.5 < a_kept, found  # the appetite for fills, in the taste
+    assert n_go == n_none == n_kept >= 5, found
+    assert f_go < f_none < f_kept, found
+
+
+def test_softer_while_a_suggestion_plays_lets_it_go_and_the_memory_says_how(config, model, tmp_path):
+    with Memory.open(tmp_path / "state.db") as memory:
+        j = jam(config, model, memory=memory, surprise=1.0)
+        run_until_suggestion(j, 40 * BAR)
+        var = j.generator.variation
+        j.until(var.start + 2 * STEP)
+        assert j.session.suggestion_pending
+        effect = j.session.apply(Action.make("softer"), j.now, j.heard())
+        assert "softer" in effect and not j.session.suggestion_pending and j.generator.variation is None
+        j.until(j.now + 256)
+        assert any(e == f"suggestion let go: {var.kind} (pushed back with softer)" for _, e in j.events)
+        [verdict] = memory.export()["suggestions"]
+        assert (verdict["kind"], verdict["adopted"], verdict["how"]) == (var.kind, 0, "softer")
+
+
+def test_softer_before_a_suggestion_starts_playing_does_not_let_it_go(config, model):
+    j = jam(config, model, surprise=1.0)
+    run_until_suggestion(j, 40 * BAR)
+    assert j.now < j.generator.variation.start  # offered ahead of its first step
+    j.session.apply(Action.make("softer"), j.now, j.heard())
+    assert j.session.suggestion_pending
+
+
+def test_the_suggestion_kinds_come_from_the_config_and_a_wrong_one_is_named(config, model, tmp_path):
+    (tmp_path / "jambox.toml").write_text('[controls]\nsuggestion_kinds = "odd_bar"\n')
+    only = load_config(tmp_path / "jambox.toml")
+    j = jam(only, model, surprise=1.0).until(40 * BAR)
+    offered = {e for _, e in j.events if e.startswith("suggestion offered")}
+    assert offered == {"suggestion offered: odd_bar"}
+    (tmp_path / "jambox.toml").write_text('[controls]\nsuggestion_kinds = "fill, odd-bar"\n')
+    with pytest.raises(ConfigError, match="'odd-bar' is not a suggestion.*did you mean 'odd_bar'"):
+        Session(load_config(tmp_path / "jambox.toml"), None, Generator(model, SR, 1))

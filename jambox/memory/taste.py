@@ -223,6 +223,8 @@ def blend(profiles: dict[str, dict], meter, tempo_bpm: float | None) -> dict:
     Each key is the mean of the buckets that know it, weighted by specificity x confidence. The
     overall ``confidence`` (0..1) is the best bucket's, discounted by its specificity: one session
     teaches every level at once, so the levels are not independent witnesses and are not compounded.
+    It speaks for the controls and pattern qualities; the appetites (``appetite_<kind>``) are
+    already shrunk toward neutral by their prior, and are used as they are.
     """
     weights = query_weights(meter, tempo_bpm)
     sums: dict[str, float] = {}
@@ -237,7 +239,8 @@ def blend(profiles: dict[str, dict], meter, tempo_bpm: float | None) -> dict:
             if not is_taste_key(key):
                 continue
             c = confidence(entry["evidence"])
-            best = max(best, c)
+            if key in TASTE_KEYS:  # an appetite carries its own doubt (its neutral prior), not the profile's
+                best = max(best, c)
             sums[key] = sums.get(key, 0.0) + spec * c * entry["value"]
             wsum[key] = wsum.get(key, 0.0) + spec * c
         overall = max(overall, spec * best)

@@ -81,3 +81,32 @@ def test_start_controls_move_toward_taste_by_weight_and_confidence():
     assert t.start_controls(initial, {"confidence": 0.0, "energy": 0.1}, 0.7) == initial
     moved = t.start_controls(initial, {"confidence": 0.5, "energy": 0.2, "dissonance": 0.6}, 1.0)
     assert moved == {"energy": pytest.approx(0.4), "dissonance": pytest.approx(0.4)}
+
+
+def verdict(kind, adopted, how, surprise=0.6):
+    return (kind, adopted, how, {"surprise": surprise, "energy": 0.4})
+
+
+def test_a_let_go_settles_the_surprise_a_little_lower_and_a_keep_higher():
+    points = [(0, {"surprise": 0.6, "energy": 0.6})]
+    plain, _ = t.settled_values(points, 60 * SR)
+    down, _ = t.settled_values(points, 60 * SR, verdicts=t.verdict_samples([verdict("fill", False, "let_go")] * 4))
+    up, _ = t.settled_values(points, 60 * SR, verdicts=t.verdict_samples([verdict("fill", True, "keep")] * 4))
+    assert plain["surprise"] == pytest.approx(0.6)
+    assert down["surprise"] < plain["surprise"] < up["surprise"]
+    assert plain["surprise"] - down["surprise"] < t.VERDICT_NUDGE  # a little: never past the nudge
+    assert down["energy"] == plain["energy"]  # a let go says nothing about the energy; a keep keeps its settings
+    assert up["energy"] < plain["energy"]
+
+
+def test_appetites_move_from_neutral_by_how_the_suggestions_were_decided():
+    ap = t.appetite_values([verdict("fill", False, "let_go"), verdict("fill", False, "expired"),
+                            verdict("odd_bar", True, "keep"), verdict("break", False, "new_riff")])
+    assert ap == {"appetite_fill": (0.0, 1.5), "appetite_odd_bar": (1.0, 1.0)}  # expired counts half; a new riff nothing
+    profile = t.fold_appetites({}, ap)
+    assert 0.0 < profile["appetite_fill"]["value"] < t.NEUTRAL_APPETITE < profile["appetite_odd_bar"]["value"] < 1.0
+    once = t.fold_appetites({}, t.appetite_values([verdict("fill", False, "let_go")]))["appetite_fill"]["value"]
+    assert profile["appetite_fill"]["value"] < once < t.NEUTRAL_APPETITE  # more let-goes, lower
+    blended = t.blend({"*@*": profile}, (4, 4), 100.0)
+    assert blended["appetite_fill"] == pytest.approx(profile["appetite_fill"]["value"], abs=1e-4)
+    assert "appetite_break" not in blended
