@@ -191,12 +191,11 @@ class Session:
         effect = handler(action, now, heard)
         self._controls = self._build()
         if self.memory is not None:
+            self._save_state(now, heard)  # buffered: it commits with the action, in the same transaction
             if not self._remember("record_action", kind.value, source=action.source, stream_time=now,
                                   control=action.control, value=action.value, effect=effect,
                                   settings=self.settings(heard), riff=self._riff):
                 effect += " (not saved: the state file failed)"
-            else:
-                self._save_state(now, heard)
         log.info("%s: %s", kind.value, effect)
         return effect
 

@@ -296,3 +296,29 @@ def test_each_session_keeps_its_own_stream_time(path):
         m.end_session(20 * SR)
         sessions = m.export()["sessions"]
     assert [s["last_stream_time"] for s in sessions] == [100 * SR, 20 * SR]
+
+
+def test_a_session_a_killed_process_left_open_is_resumable_a_clean_or_old_one_is_not(path):
+    import os
+    import signal
+
+    state = {"settings": {"energy": 0.3, "dissonance": 0.5, "hold_tension": True}, "riff": "r", "holding": True}
+    pid = os.fork()
+    if pid == 0:  # a box that saves its state and is killed before it ends its session
+        try:
+            m = Memory.open(path)
+            act(m, "softer", 0.5)
+            m.save_session_state(state)  # written with the next acknowledged action, in its transaction
+            act(m, "more_dissonance", 1.0)
+        finally:
+            os.kill(os.getpid(), signal.SIGKILL)
+    os.waitpid(pid, 0)
+    with Memory.open(path) as m:
+        found = m.resumable_state(600.0)
+        assert found["state"] == state and 0.0 <= found["age_s"] < 60.0
+        assert m.resumable_state(0.0) is None  # resuming switched off
+        assert m.resumable_state(found["age_s"] / 2 - 1.0) is None  # older than asked for
+        m.save_session_state({"settings": {"energy": 0.9}})  # this session's own state: ends cleanly below
+    with Memory.open(path) as m:
+        assert m.resumable_state(600.0) is None  # a clean stop starts fresh
+        assert m.load_session_state() == {"settings": {"energy": 0.9}}
