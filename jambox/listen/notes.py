@@ -4,6 +4,12 @@ its pitch is sure, and the Note again with its offset when it stops sounding.
 The input is conditioned once (a high-pass that removes DC and rumble under B0, a low-pass that
 keeps the fundamentals and the first harmonics) and decimated to about 12 kHz, where both the onset
 detector and the pitch estimate run: the low end needs long windows, not high rates.
+
+A note begins where an energy onset raises the level (a pluck, a slap, a pick), or where the level
+stays but a new steady pitch follows an onset of either detector (aubio's specflux, and its
+``complex`` domain for soft attacks), or, with no onset at all, where the pitch of a note that was
+steady past its attack moves to another steady pitch: fretless and synth lines are played legato,
+and a musician hears each new pitch as a new note.
 """
 
 from __future__ import annotations
@@ -37,6 +43,11 @@ START_CHANGE_DB = 3.0  # this much below its peak: a hum or an offset present fr
 RISE_DB = 1.5  # while a note sounds, a new onset must raise the level this much over the last hops
 RISE_HOPS = 8
 LEVEL_HOPS = 4  # the level is the mean energy of this many hops (21 ms at 48 kHz / 256)
+SOFT_METHOD = "complex"  # a second detector for soft attacks: it only proposes candidates (a new pitch confirms)
+SOFT_THRESHOLD = 0.3
+ATTACK_S = 0.08  # a second onset this soon after the last is the same attack (a 16th at 180 bpm is 83 ms)
+CANDIDATE_WAIT_S = 0.12  # an onset with no level rise waits this long for a new pitch to confirm it
+CHANGE_SEMITONES = 0.6  # a legato note's pitch lies this far from the sounding note's, or more
 GATE_DB = 12.0  # out of silence to this far above the silence line, with no onset fired: a note began
 # aubio compensates its onset detector's delay; on the rendered bass the remaining bias is a few ms
 # (finger and pick attacks read 10-20 ms late, see the bench), so nothing more is taken off
@@ -58,6 +69,20 @@ class _Pending:
     held: bool = False  # heard as the stream started: not reported until its level moves
     held_onset: Onset | None = None
     estimate: float | None = None  # the pitch (fractional MIDI) it was given
+    confirmed: bool = False  # its pitch was heard again past the attack: a new pitch now is a new note
+    change_from: int | None = None  # decimated sample where the window that first read a new pitch began
+
+
+@dataclass
+class _Candidate:
+    """An onset that fired inside a sounding note with no level rise: a legato new note if a new
+    pitch follows it (a fretless slide, a synth's soft re-attack), a flux peak inside the note if not."""
+
+    onset: int  # stream samples
+    onset_d: int  # decimated samples
+    heard: int  # stream samples at which it fired
+    last_estimate: float | None = None
+    agree: int = 0
 
 
 class NoteTracker:
@@ -90,6 +115,10 @@ class NoteTracker:
         # the detector's peak picking counts frames: its hop is fixed in time whatever the stream hop
         self._onset_hop = max(1, int(round(ONSET_HOP_S * self.rate)))
         self._onset = aubio.onset(ONSET_METHOD, max(window, self._onset_hop), self._onset_hop, int(self.rate))
+        self._soft = aubio.onset(SOFT_METHOD, max(window, self._onset_hop), self._onset_hop, int(self.rate))
+        self._soft.set_threshold(SOFT_THRESHOLD)
+        self._soft.set_silence(self.silence_db)
+        self._soft.set_minioi_ms(float(cfg.min_note_ms))
         self._pending = np.zeros(self._onset_hop + self.dhop, np.float32)
         self._pending_n = 0
         self._onset.set_threshold(float(cfg.onset_threshold))
@@ -97,6 +126,7 @@ class NoteTracker:
         self._onset.set_minioi_ms(float(cfg.min_note_ms))  # no two onsets closer than the shortest note
         self.onset_delay = int(ONSET_DELAY_S * self.sample_rate)
         self._min_gap = int(float(cfg.min_note_ms) / 1000.0 * self.sample_rate)
+        self._attack = max(self._min_gap, int(ATTACK_S * self.sample_rate))
         self._pitch = SegmentPitch(self.rate, lowest_hz, highest_hz)
         self._min_segment = self._pitch.min_samples(cfg.highest_note)
         self._window = int(WINDOW_PERIODS * self._pitch.max_lag)
@@ -113,6 +143,8 @@ class NoteTracker:
         self._written = 0  # decimated samples written so far
         self.now = 0  # stream samples heard so far
         self._note: _Pending | None = None
+        self._candidate: _Candidate | None = None
+        self._candidate_wait = int(CANDIDATE_WAIT_S * self.sample_rate)
         self.level_db = -120.0
         self._levels = np.full(RISE_HOPS + 1, -120.0)  # recent hop levels, a ring indexed by hop count
 
@@ -141,17 +173,24 @@ class NoteTracker:
         fired = False
         self._pending[self._pending_n:self._pending_n + len(d)] = d
         self._pending_n += len(d)
+        soft = None
         while self._pending_n >= self._onset_hop:
-            if self._onset(self._pending[:self._onset_hop])[0] > 0:
+            chunk = self._pending[:self._onset_hop]
+            if self._onset(chunk)[0] > 0:
                 fired = True
                 last = int(self._onset.get_last())
+            if self._soft(chunk)[0] > 0:
+                soft = int(self._soft.get_last())
             rest = self._pending_n - self._onset_hop
             self._pending[:rest] = self._pending[self._onset_hop:self._pending_n]
             self._pending_n = rest
         t = None
         held = False
-        if fired and self._note is not None and last * self.factor - self._note.onset < self._min_gap:
-            fired = False  # the gate below heard this attack already
+        if fired and self._note is not None and last * self.factor - self._note.onset < self._attack:
+            # the gate below heard this attack already, or the attack is still settling: some
+            # attacks (a clipped synth's, a soft one's rising level) fire twice, and the second is
+            # not a new note
+            fired = False
         if not fired and self._note is None and self.level_db > self.silence_db + GATE_DB \
                 and float(self._levels.min()) < self.silence_db:
             # out of silence with no onset fired: aubio's detector misses an attack in its first
@@ -166,7 +205,10 @@ class NoteTracker:
                 t, held = (at, True) if self._note is None else (None, False)
             elif self.level_db > self.silence_db and self._rose():
                 t = at
+            elif self.level_db > self.silence_db and self._note is not None and self._note.pitch is not None:
+                self._candidate = _Candidate(onset=at, onset_d=at // self.factor, heard=self.now)
         if t is not None:
+            self._candidate = None
             self._end_note(t, events)
             vel = velocity_from_db(self.level_db)
             self._note = _Pending(onset=t, onset_d=t // self.factor, velocity=vel, held=held)
@@ -175,6 +217,13 @@ class NoteTracker:
                 self._note.held_onset = onset
             else:
                 events.append(onset)
+        if soft is not None and not fired and t is None and self._candidate is None and self._note is not None \
+                and self._note.pitch is not None and self.level_db > self.silence_db \
+                and soft * self.factor - self._note.onset >= self._attack:
+            at = max(0, soft * self.factor - self.onset_delay)
+            self._candidate = _Candidate(onset=at, onset_d=at // self.factor, heard=self.now)
+        if self._candidate is not None and t is None:
+            self._check_candidate(events)
         note = self._note
         if note is not None:
             note.peak_db = max(note.peak_db, self.level_db)
@@ -182,7 +231,8 @@ class NoteTracker:
                 self._confirm(note, events)
             if note.pitch is None:
                 self._try_pitch(note, events)
-            elif note.revisions < MAX_REVISIONS and self.now - note.onset <= self._recheck_until:
+            elif self._candidate is None and (
+                    note.confirmed or (note.revisions < MAX_REVISIONS and self.now - note.onset <= self._recheck_until)):
                 self._recheck_pitch(note, events)
             sounded = note.peak_db > self.silence_db  # an attack starts below the silence line
             if self._note is not None and sounded and (self.level_db < self.silence_db
@@ -223,10 +273,13 @@ class NoteTracker:
                 events.append(Note(onset=note.onset, pitch=note.pitch, velocity=note.velocity, emitted_at=self.now))
 
     def _recheck_pitch(self, note: _Pending, events: list) -> None:
-        """Past the attack, look again: some basses ring an octave low for their first 100 ms.
+        """Past the attack, look again, for as long as the note sounds.
 
-        A changed pitch is emitted as the same note (same onset) with the new pitch and the time it
-        became known; the chain keeps the latest version of each note.
+        Until the note's pitch is heard again past its attack, a different steady pitch is a
+        revision (some basses ring an octave low for their first 100 ms): the same note (same onset)
+        with the new pitch and the time it became known; the chain keeps the latest version of each
+        note. Once it was heard again, a different steady pitch is a new note played legato (a
+        fretless slide, a synth's soft re-attack), which no energy onset may mark.
         """
         note.hops += 1
         if note.hops % RECHECK_EVERY_HOPS:
@@ -241,16 +294,57 @@ class NoteTracker:
         p = int(round(r[0]))
         if p == note.pitch:
             note.last_estimate = None
+            note.confirmed = True
             return
-        if note.last_estimate is not None and int(round(note.last_estimate)) == p:
-            note.pitch = p
-            note.emitted_at = self.now
-            note.revisions += 1
-            if not note.held:
-                events.append(Note(onset=note.onset, pitch=p, velocity=note.velocity, emitted_at=self.now))
-            note.last_estimate = None
-        else:
+        if note.last_estimate is None or int(round(note.last_estimate)) != p:
             note.last_estimate = r[0]
+            note.change_from = self._written - n
+            return
+        note.last_estimate = None
+        if note.confirmed:
+            if abs(r[0] - note.estimate) >= CHANGE_SEMITONES and not note.held:
+                # YIN reads the new pitch once the first part of its window is past the change
+                at = max(note.onset + self._min_gap, (note.change_from - self._settle) * self.factor)
+                self._start_legato(at, r[0], events)
+            return
+        note.pitch = p
+        note.estimate = r[0]
+        note.emitted_at = self.now
+        note.revisions += 1
+        events.append(Note(onset=note.onset, pitch=p, velocity=note.velocity, emitted_at=self.now))
+
+    def _start_legato(self, onset: int, estimate: float, events: list) -> None:
+        """A new note whose pitch is already known: the sounding one ends where it begins."""
+        self._end_note(onset, events)
+        vel = velocity_from_db(self.level_db)
+        self._note = _Pending(onset=onset, onset_d=onset // self.factor, velocity=vel, pitch=int(round(estimate)),
+                              emitted_at=self.now, estimate=estimate, peak_db=self.level_db)
+        events.append(Onset(time=onset, velocity=vel, emitted_at=self.now))
+        events.append(Note(onset=onset, pitch=self._note.pitch, velocity=vel, emitted_at=self.now))
+
+    def _check_candidate(self, events: list) -> None:
+        """A candidate onset becomes a note once a steady pitch other than the sounding note's follows it."""
+        c, note = self._candidate, self._note
+        if note is None or note.pitch is None or self.now - c.heard > self._candidate_wait:
+            self._candidate = None
+            return
+        first = c.onset_d + self._settle
+        n = min(self._written - first, self._window)
+        if n < self._min_segment:
+            return
+        r = self._pitch.estimate(self._segment(self._written - n, self._written))
+        if r is None or r[1] < MIN_PERIODICITY or n < self._pitch.min_samples(r[0]):
+            c.last_estimate, c.agree = None, 0
+            return
+        c.agree = c.agree + 1 if c.last_estimate is not None and abs(r[0] - c.last_estimate) < 0.5 else 1
+        c.last_estimate = r[0]
+        if c.agree < PITCH_AGREE:
+            return
+        self._candidate = None
+        current = note.estimate if note.estimate is not None else float(note.pitch)
+        if abs(r[0] - current) < CHANGE_SEMITONES or int(round(r[0])) == note.pitch:
+            return  # the same pitch: a peak inside the note
+        self._start_legato(c.onset, r[0], events)
 
     def _confirm(self, note: _Pending, events: list) -> None:
         """A note heard as the stream starts is one once its level falls: a hum's does not."""

@@ -60,3 +60,43 @@ def test_a_hum_from_sample_zero_is_no_note_when_the_player_comes_in(cfg):
                                       (midi_to_hz(31), False), (midi_to_hz(35), False), (midi_to_hz(40), False)])
 def test_mains_pitches_are_told_from_tuned_notes(hz, mains):
     assert _is_mains(69.0 + 12.0 * np.log2(hz / 440.0)) is mains
+
+
+def legato_line(pitches, seconds_each: float, level: float = 0.3) -> np.ndarray:
+    """One unbroken tone that changes pitch with no dip or rise in level (a fretless slide, a synth glide)."""
+    f = np.repeat([midi_to_hz(p) for p in pitches], int(seconds_each * SR))
+    phase = 2 * np.pi * np.cumsum(f) / SR
+    x = sum(np.sin(k * phase) / k for k in range(1, 5))
+    t = np.arange(len(f)) / SR
+    return (level * x * np.minimum(1.0, t / 0.004)).astype(np.float32)
+
+
+def test_a_new_pitch_with_no_new_attack_is_a_new_note(cfg):
+    """Legato: the level never rises again, yet each new pitch is a note, at the time it began."""
+    line = [33, 40, 36, 43, 38]
+    x = np.concatenate([np.zeros(SR // 5, np.float32), legato_line(line, 0.3)])
+    heard = notes_of(cfg, x)
+    assert [n.pitch for n in heard] == line
+    starts = np.array([n.onset / SR for n in heard])
+    # a pure tone's frequency step is the hardest case for the energy detectors: within 60 ms
+    assert np.all(np.abs(starts - 0.2 - 0.3 * np.arange(len(line))) < 0.06)
+
+
+@pytest.mark.parametrize("program", [35, 39], ids=["fretless", "synth2"])
+def test_a_rendered_legato_line_is_heard_note_for_note(cfg, program):
+    """FluidSynth's fretless and synth basses re-attack softly: scored as the bench scores them."""
+    from jambox.listen.scoring import note_f
+
+    clip = render_clip(ClipSpec(seed=7, bpm=120.0, program=program, loop_bars=2, bars=4), SR)
+    heard = notes_of(cfg, clip.audio)
+    assert note_f([(t, p) for t, _, p in clip.notes], [(n.onset / SR, n.pitch) for n in heard]) >= 0.9
+
+
+def test_a_steady_note_with_flux_inside_it_stays_one_note(cfg):
+    """Beating partials make the spectrum flicker: no pitch change, no new note."""
+    t = np.arange(int(1.5 * SR)) / SR
+    f = midi_to_hz(36)
+    x = np.sin(2 * np.pi * f * t) + 0.5 * np.sin(2 * np.pi * 2.01 * f * t) + 0.3 * np.sin(2 * np.pi * 3.03 * f * t)
+    x = np.concatenate([np.zeros(SR // 5), 0.3 * x * np.minimum(1.0, t / 0.004)]).astype(np.float32)
+    heard = notes_of(cfg, x)
+    assert [n.pitch for n in heard] == [36]
