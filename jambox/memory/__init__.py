@@ -14,8 +14,9 @@ How the session (on the logic thread) uses it::
     kept = memory.recall(fp)  # on a new riff: what was kept for it (or a similar one), or None
     memory.save_kept(fp, "drums", pattern, settings)  # KEEP
     memory.let_go_kept(fp, "drums")  # LET GO of a kept part
-    memory.record_suggestion(fp, "fill", adopted, settings)
-    memory.save_session_state(state)  # on change; a restart reads load_session_state()
+    memory.record_suggestion(fp, "fill", adopted, settings, how="let_go")  # how: keep, let_go, softer, expired...
+    memory.save_session_state(state)  # on change, before the action it follows (it commits with it)
+    found = memory.resumable_state(config.memory.resume_within_s)  # at start: a crashed session's state
     memory.flush()  # now and then (every hop is fine): writes what is buffered once it is due
     memory.end_session(now)  # or close(): folds the session into the taste
 

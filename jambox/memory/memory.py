@@ -322,9 +322,8 @@ class Memory:
         as ``{"state", "saved_at", "age_s", "session_id"}``; else None. A session that ended cleanly
         is not resumed: its settings went into the taste like any other's.
 
-        A saved time in the future (a Pi without a real-time clock boots with the time it last
-        saved, which may be before the crash) counts as recent: the plug was pulled in this boot's
-        past, and the age is reported as 0.
+        A saved time in the future counts as recent (age 0): a Pi without a real-time clock boots
+        with the time it last saved, which may be before the crash, so the clock is what is off.
         """
         if within_s <= 0 or not self._abandoned:
             return None
