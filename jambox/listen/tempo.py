@@ -2,10 +2,12 @@
 
 Two parts with two jobs:
 - an estimate, twice a second, of the beat period from the autocorrelation of the recent onsets
-  (a comb over the beat, its halves and its doubles, under a broad prior around 110 bpm), and of the
-  grid's phase at that period;
-- a phase-locked grid that runs between estimates: every onset near a grid line pulls the phase
-  and, more gently, the period, so the grid follows a player who speeds up or slows down.
+  (a comb over the beat and the levels around it, under a broad prior around 120 bpm), weighed by
+  how well the accents repeat a bar of 3 to 7 such beats later (what settles 75 against 150 bpm),
+  and of the grid's phase at that period;
+- a phase-locked grid that runs between estimates: the onsets near grid lines join a weighted fit
+  of time against beat number (a line, or a quadratic over longer spans), so the grid follows a
+  player who speeds up or slows down and stays on their beats.
 The grid emits each beat as stream time passes it; the generator plans on ``period`` and ``phase``.
 """
 
@@ -15,13 +17,19 @@ from collections import deque
 
 import numpy as np
 
+from jambox.listen.meter import METERS
+
 WINDOW_S = 8.0  # onsets the estimate looks at
 MAX_ONSETS = 256
 ESTIMATE_EVERY_S = 0.5
 BIN_S = 0.005  # onset-train resolution
 SMOOTH_BINS = 2.0  # Gaussian smoothing of the onset train, in bins
 MIN_BPM, MAX_BPM = 60.0, 180.0
-PRIOR_BPM, PRIOR_OCTAVES = 120.0, 0.7
+PRIOR_BPM, PRIOR_OCTAVES = 120.0, 1.0
+COMB_DOUBLE, COMB_HALF, COMB_OUTER = 1.0, 0.5, 0.25  # the comb's weights on the levels around the beat
+ACCENT_WINDOW_S = 12.0  # the accents' window: two bars of 7/4 at 70 bpm
+BAR_BEATS = tuple(METERS)  # beats per bar of the meters the listener knows
+BAR_FLOOR = 0.4  # the bar evidence multiplies the comb by between this and 1 + this
 MIN_ONSETS = 6
 LOCK_CONFIDENCE = 0.25
 RELOCK_RATIO = 0.05  # an estimate this far from the grid's period, twice running, re-locks the grid
@@ -30,9 +38,8 @@ FIT_GAIN = 0.5  # share of the way to the line fit the grid moves at each onset
 FIT_MEMORY_BEATS = 8.0  # older anchors fade with this time constant, in beats
 MAX_ANCHORS = 32
 CURVE_SPAN_BEATS = 8  # anchors over this many beats fit a bending tempo, fewer a steady one
-CAPTURE = 0.15
-DENSITY_NOTES, DENSITY_OCTAVES = 1.3, 0.8  # the notes-per-beat prior: between one and two a beat
-REPHASE_GAIN = 1.3  # a phase this much better than the grid's, twice running, re-phases it  # onsets within this share of a beat of a grid line steer the grid
+CAPTURE = 0.15  # onsets within this share of a beat of a grid line steer the grid
+REPHASE_GAIN = 1.3  # a phase this much better than the grid's, twice running, re-phases it
 
 
 class BeatTracker:
@@ -53,6 +60,8 @@ class BeatTracker:
         n = int(WINDOW_S / BIN_S)
         self._bins = n
         self._fft = 1 << int(np.ceil(np.log2(2 * n)))
+        self._accent_bins = int(ACCENT_WINDOW_S / BIN_S)
+        self._accent_fft = 1 << int(np.ceil(np.log2(2 * self._accent_bins)))
         k = np.arange(-int(4 * SMOOTH_BINS), int(4 * SMOOTH_BINS) + 1)
         self._kernel = np.exp(-0.5 * (k / SMOOTH_BINS) ** 2)
         lo, hi = 60.0 / MAX_BPM / BIN_S, 60.0 / MIN_BPM / BIN_S
@@ -133,22 +142,10 @@ class BeatTracker:
         recent = [(t, w) for t, w in self._onsets if t >= start]
         if len(recent) < MIN_ONSETS:
             return
-        train = np.zeros(self._bins + 1)
-        for t, w in recent:
-            train[min(self._bins, int((t - start) / (BIN_S * self.sr)))] += w
-        train = np.convolve(train, self._kernel, mode="same")
-        spec = np.fft.rfft(train, self._fft)
-        acf = np.fft.irfft(spec * np.conj(spec), self._fft)[: self._bins]
-        if acf[0] <= 0:
+        acf = self._acf(recent, start, self._bins, self._fft)
+        if acf is None:
             return
-        acf = acf / acf[0]
-        score = self._comb(acf)
-        # notes per beat: bass lines mostly play one or two notes a beat; this settles which of two
-        # metrical levels the comb cannot tell apart (150 bpm eighths or 75 bpm sixteenths)
-        span = (recent[-1][0] - recent[0][0]) / self.sr
-        if span > 1.0:
-            per_beat = len(recent) / (span / (self._lags * BIN_S))
-            score = score * np.exp(-0.5 * (np.log2(per_beat / DENSITY_NOTES) / DENSITY_OCTAVES) ** 2)
+        score = self._comb(acf) * (BAR_FLOOR + self._bar_evidence(now))
         i = int(np.argmax(score))
         conf = float((score[i] - np.median(score)) / (score[i] + 1e-9))
         period = float(self._lags[i] * BIN_S * self.sr)
@@ -175,14 +172,49 @@ class BeatTracker:
         else:
             self._misphased = 0
 
+    def _acf(self, events, start: int, bins: int, size: int) -> np.ndarray | None:
+        """Autocorrelation (1 at lag 0) of the weighted onsets from ``start``, on BIN_S bins; None if empty."""
+        train = np.zeros(bins + 1)
+        for t, w in events:
+            train[min(bins, int((t - start) / (BIN_S * self.sr)))] += w
+        train = np.convolve(train, self._kernel, mode="same")
+        spec = np.fft.rfft(train, size)
+        acf = np.fft.irfft(spec * np.conj(spec), size)[:bins]
+        if acf[0] <= 1e-12:
+            return None
+        return acf / acf[0]
+
     def _comb(self, acf: np.ndarray) -> np.ndarray:
         def at(lags):
             return np.interp(lags, np.arange(len(acf)), acf, right=0.0)
 
         lags = self._lags
-        # the beat, its double and half, its quadruple and quarter
-        s = at(lags) + 0.5 * (at(2 * lags) + at(lags / 2)) + 0.25 * (at(4 * lags) + at(lags / 4))
+        # the beat and the levels around it: its double and half, its triple and third (a swung or
+        # triplet line), its quadruple and quarter
+        s = at(lags) + COMB_DOUBLE * at(2 * lags) + COMB_HALF * at(lags / 2) \
+            + COMB_OUTER * (at(4 * lags) + at(lags / 4) + at(3 * lags) + at(lags / 3))
         return s * self._prior
+
+    def _bar_evidence(self, now: int) -> np.ndarray | float:
+        """For each candidate beat, how strongly the accents repeat a bar of 3 to 7 of those beats later.
+
+        A bass player leans on the one (and on each group's first beat in 6/8 and 7/8): the louder
+        notes repeat once a bar. At twice the true tempo a 4/4 bar is 8 beats, at half a 7/8 bar
+        3.5: no meter the listener knows. Those are the octave errors the onset comb cannot see (a
+        line of steady eighths looks the same at 150 and at 75 bpm). Without accents (a clipped
+        input levels them) every candidate gets the same and the comb decides alone.
+        """
+        start = now - int(ACCENT_WINDOW_S * self.sr)
+        recent = [(t, w) for t, w in self._onsets if t >= start]
+        if len(recent) < MIN_ONSETS:
+            return 0.0
+        median = float(np.median([w for _, w in recent]))
+        accents = [(t, w - median) for t, w in recent if w > median]
+        acf = self._acf(accents, start, self._accent_bins, self._accent_fft) if accents else None
+        if acf is None:
+            return 0.0
+        idx = np.arange(len(acf))
+        return np.max([np.interp(n * self._lags, idx, acf, right=0.0) for n in BAR_BEATS], axis=0)
 
     def _best_phase(self, period: float, recent: list[tuple[int, float]]) -> tuple[float, float, float]:
         """The grid phase that puts the most (accented) onsets on beats; its fit, and the current grid's."""
