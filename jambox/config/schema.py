@@ -109,6 +109,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "midi_api": F(str, "", "MIDI system for the input: alsa, jack, or empty to try ALSA then JACK",
                       choices=("", "alsa", "jack")),
         "midi_map": F(str, "", "MIDI controller map written by jambox learn; empty = midi-map.toml in the user's config directory"),
+        "midi_poll_s": F(float, 1.0, "how often to look for the MIDI controller's and synth's ports, to pick them up when plugged in (again)", 0.05, 10.0),
         "knobs": F(str, "mcp3008", "how the knobs are wired", choices=("mcp3008", "encoder", "none")),
         "long_press_s": F(float, 0.6, "a press held this long is a long press", 0.2, 3.0),
         "double_press_s": F(float, 0.35, "two presses within this time are a double press", 0.1, 1.0),

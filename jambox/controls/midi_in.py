@@ -40,6 +40,7 @@ from typing import Callable
 
 from jambox.controls.actions import CONTROL_ALIASES, CONTROLS, Action, ActionKind, control_name
 from jambox import midi_ports
+from jambox.midi_watch import PortWatch, PortWatcher, open_watch
 from jambox.errors import ConfigError, MidiError, UnknownActionError, did_you_mean
 
 log = logging.getLogger(__name__)
@@ -305,8 +306,11 @@ def open_port(wanted: str, api: str = "", client: str = "jambox"):
 class MidiControls:
     """A MIDI controller's messages, mapped, as Actions given to ``submit`` (on rtmidi's thread).
 
-    ``midi_in`` is an open ``rtmidi.MidiIn`` (tests pass one on a JACK or ALSA virtual port);
-    without it the port ``port`` (default ``controls.midi_in``) is opened.
+    ``midi_in`` is an open ``rtmidi.MidiIn`` (tests pass one on a JACK or ALSA virtual port), used
+    as it is. Without it the port ``port`` (default ``controls.midi_in``) is watched for
+    (:mod:`jambox.midi_watch`, every ``controls.midi_poll_s``): opened now if it is there, else when
+    it appears, closed when it goes, opened again when it comes back. Only a missing MIDI system
+    (no ALSA sequencer, no JACK) is a MidiError; an absent controller is waited for.
     """
 
     def __init__(self, config, submit: Callable[[Action], None], *, midi_map: MidiMap | None = None,
@@ -323,17 +327,44 @@ class MidiControls:
             self._switch_index[name] = self._bank.add(switch_spec(config, name), timing)
         self.received = 0
         self.submitted = 0
-        self._midi_in = None
-        if midi_in is None:
-            midi_in, self.port_name = open_port(config.controls.midi_in if port is None else port,
-                                                getattr(config.controls, "midi_api", ""))
-        else:
-            self.port_name = "(given)"
         self._midi_in = midi_in
+        self._watch: PortWatch | None = None
+        self._watcher: PortWatcher | None = None
+        self.wanted = config.controls.midi_in if port is None else port
         self._bank.start()
-        midi_in.set_callback(self._on_message)
+        try:
+            if midi_in is not None:
+                midi_in.set_callback(self._on_message)
+            else:
+                self._watch = open_watch("input", self.wanted, api=getattr(config.controls, "midi_api", ""),
+                                         setting="controls.midi_in", label="MIDI controller",
+                                         port_name="jambox in", on_open=self._attach, on_close=self._detach)
+                self._watcher = PortWatcher(self._watch, config.controls.midi_poll_s,
+                                            name="jambox-midi-in-watch").start()
+        except BaseException:
+            self._bank.close()
+            raise
         if not self.mapper.map.bindings:
-            log.warning("MIDI input %s has no bindings: map some with `jambox learn ACTION`", self.port_name)
+            log.warning("MIDI input %r has no bindings: map some with `jambox learn ACTION`", self.wanted)
+
+    @property
+    def port_name(self) -> str | None:
+        """The controller's port as listed while it is open; None while it is waited for."""
+        return "(given)" if self._watch is None else self._watch.name
+
+    @property
+    def connected(self) -> bool:
+        return self._watch is None or self._watch.connected
+
+    def describe(self) -> str:
+        """``"on PORT"`` or ``"waiting for port 'X' (why)"``."""
+        return "on (given)" if self._watch is None else self._watch.describe()
+
+    def _attach(self, midi_in) -> None:  # the watcher's thread, after the port opened
+        midi_in.set_callback(self._on_message)
+
+    def _detach(self, midi_in) -> None:  # the watcher's thread, before the port closes
+        midi_in.cancel_callback()
 
     def _on_message(self, event, data=None) -> None:
         message, _delta = event
@@ -353,6 +384,12 @@ class MidiControls:
 
     def close(self) -> None:
         self._bank.close()
+        if self._watcher is not None:
+            self._watcher.close()  # first: then nothing else touches the port
+            self._watcher = None
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
         if self._midi_in is None:
             return
         try:

@@ -240,3 +240,127 @@ def test_midi_controls_on_an_alsa_virtual_port():
             assert got.get(timeout=3) == Action(K.KEEP, "midi")
     finally:
         out.delete()
+
+
+# -- hot-plug: the controller comes, goes and comes back (JACK MIDI ports, polled every 0.1 s) ---------
+
+POLL_S = 0.1
+
+
+def make_controller(name="fs-pedal"):
+    import rtmidi
+
+    out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, "pedalboard")
+    out.open_virtual_port(name)
+    return out
+
+
+def wait_until(condition, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def hot_plug_controls(got, **controls):
+    cfg = config_with(controls={"midi_api": "jack", "midi_in": "fs-pedal", "midi_poll_s": POLL_S, **controls})
+    return MidiControls(cfg, got.put, midi_map=MidiMap([MidiBinding("cc", 1, 64, "keep"),
+                                                        MidiBinding("note", 0, 36, "softer")]))
+
+
+def test_a_controller_plugged_in_after_the_start_is_picked_up(jack, caplog):
+    got: queue.SimpleQueue = queue.SimpleQueue()
+    caplog.set_level("INFO", logger="jambox.midi_watch")
+    with hot_plug_controls(got) as midi:
+        assert not midi.connected and midi.port_name is None
+        assert midi.describe().startswith("waiting for port 'fs-pedal' (no MIDI input port matches 'fs-pedal'")
+        time.sleep(3 * POLL_S)
+        controller = make_controller()
+        try:
+            assert wait_until(lambda: midi.connected)
+            assert midi.port_name == "pedalboard:fs-pedal" and midi.describe() == "on pedalboard:fs-pedal"
+            wait_connected()
+            controller.send_message(cc(64, 127))
+            controller.send_message(note(36))
+            assert got.get(timeout=3) == Action(K.KEEP, "midi")
+            assert got.get(timeout=3) == Action(K.SOFTER, "midi")
+        finally:
+            controller.delete()
+    waiting = [r for r in caplog.records if "waiting for it" in r.getMessage()]
+    assert len(waiting) == 1  # said once, not once a poll
+    assert [r.getMessage() for r in caplog.records if "connected" in r.getMessage()] == [
+        "MIDI controller 'fs-pedal' connected (pedalboard:fs-pedal)"]
+
+
+def test_a_controller_unplugged_and_plugged_back_works_again(jack, caplog):
+    got: queue.SimpleQueue = queue.SimpleQueue()
+    caplog.set_level("INFO", logger="jambox.midi_watch")
+    controller = make_controller()
+    with hot_plug_controls(got) as midi:
+        assert midi.connected  # there at the start: open when the constructor returns
+        for round_ in range(2):
+            wait_connected()
+            controller.send_message(cc(64, 127))
+            controller.send_message(cc(64, 0))
+            assert got.get(timeout=3) == Action(K.KEEP, "midi"), f"round {round_}"
+            controller.delete()  # kicked out of the socket
+            assert wait_until(lambda: not midi.connected)
+            time.sleep(3 * POLL_S)  # several looks while it is away: still one "lost" line
+            controller = make_controller()  # plugged back
+            assert wait_until(lambda: midi.connected)
+        wait_connected()
+        controller.send_message(note(36))
+        assert got.get(timeout=3) == Action(K.SOFTER, "midi")
+        assert midi._watch.connects == 3 and midi._watch.losses == 2
+    controller.delete()
+    lost = [r.getMessage() for r in caplog.records if "lost" in r.getMessage()]
+    assert lost == ["MIDI controller 'fs-pedal' lost (pedalboard:fs-pedal); waiting for it"] * 2
+    assert got.empty()
+
+
+CHATTY_CONTROLLER = """
+import sys, time, rtmidi
+out = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, "pedalboard")
+out.open_virtual_port("fs-pedal")
+print("up", flush=True)
+v = 0
+while True:  # a knob turned without pause, until the plug is pulled (SIGKILL)
+    out.send_message([0xB0, 7, v % 128])
+    v += 1
+    time.sleep(0.0005)
+"""
+
+
+def test_a_controller_pulled_out_mid_stream_does_not_crash_the_box(jack):
+    """A controller process killed while it streams CCs: the box sees it go, waits, and takes the next one."""
+    import signal
+    import subprocess
+    import sys
+
+    got: queue.SimpleQueue = queue.SimpleQueue()
+    cfg = config_with(controls={"midi_api": "jack", "midi_in": "fs-pedal", "midi_poll_s": POLL_S})
+    midi_map = MidiMap([MidiBinding("cc", 1, 7, "level"), MidiBinding("cc", 1, 64, "keep")])
+    chatty = subprocess.Popen([sys.executable, "-c", CHATTY_CONTROLLER], stdout=subprocess.PIPE)
+    try:
+        assert chatty.stdout.readline() == b"up\n"
+        with MidiControls(cfg, got.put, midi_map=midi_map) as midi:
+            assert wait_until(lambda: midi.submitted > 50)  # the knob's stream is coming in
+            chatty.send_signal(signal.SIGKILL)
+            chatty.wait(5)
+            assert wait_until(lambda: not midi.connected)
+            controller = make_controller()
+            try:
+                assert wait_until(lambda: midi.connected)
+                wait_connected()
+                while not got.empty():
+                    got.get()
+                controller.send_message(cc(64, 127))
+                assert got.get(timeout=3) == Action(K.KEEP, "midi")
+            finally:
+                controller.delete()
+    finally:
+        if chatty.poll() is None:
+            chatty.kill()
+            chatty.wait(5)
