@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from jambox.listen.feel import OFFBEAT_HIGH, OFFBEAT_LOW
+
 STEPS = 4  # grid steps per beat
 HISTORY_BEATS = 48
 MAX_LOOP_BEATS = 16
@@ -26,8 +28,10 @@ METERS = {3: ((3, 4), (1, 2, 4)), 4: ((4, 4), (1, 2, 4)), 5: ((5, 4), (1, 2)), 6
           7: ((7, 8), (1, 2))}
 LOOP_LENGTHS = sorted({bpb * bars for bpb, (_, bars_ok) in METERS.items() for bars in bars_ok
                        if bpb * bars <= MAX_LOOP_BEATS})
-OFFBEAT_SHARE = 0.3
-FIRST_NOTE_BONUS = 0.6  # accent units: how much the riff's first note says "this is the one"  # more onsets than this off the beat: the beat is a quarter (x/4)
+OFFBEAT_SHARE = 0.3  # more onsets than this off the beat: the beat is a quarter (x/4)
+SWUNG_POSITION = 0.56  # their median this late: the line swings (a quarter beat: x/4)
+MIN_SWUNG_NOTES = 6
+FIRST_NOTE_BONUS = 0.6  # accent units: how much the riff's first note says "this is the one"
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,8 @@ class MeterGuess:
 
 class MeterTracker:
     def __init__(self):
-        self._steps: deque[tuple[int, int, float]] = deque(maxlen=HISTORY_BEATS * STEPS)  # (step, pitch, weight)
+        # (step, pitch, weight, position within the beat 0..1 before the step rounds it)
+        self._steps: deque[tuple[int, int, float, float]] = deque(maxlen=HISTORY_BEATS * STEPS)
         self.guess = MeterGuess((4, 4), 0.0, None, None, None, None, False)
         self._loop_since: int | None = None
         self._floor = -(1 << 40)  # steps before this belong to an earlier riff
@@ -51,13 +56,13 @@ class MeterTracker:
         self._loop_similarity = 0.0
 
     def add(self, beat: float, pitch: int, weight: float) -> None:
-        self._steps.append((int(round(beat * STEPS)), int(pitch), float(weight)))
+        self._steps.append((int(round(beat * STEPS)), int(pitch), float(weight), float(beat - np.floor(beat))))
 
     def revise(self, beat: float, pitch: int) -> None:
         step = int(round(beat * STEPS))
         for i in range(len(self._steps) - 1, -1, -1):
             if self._steps[i][0] == step:
-                self._steps[i] = (step, int(pitch), self._steps[i][2])
+                self._steps[i] = (step, int(pitch), *self._steps[i][2:])
                 break
 
     def reset(self) -> None:
@@ -78,7 +83,7 @@ class MeterTracker:
         n = end - start
         onset = np.zeros(n)
         pitch = np.full(n, -1)
-        for step, p, w in recent:
+        for step, p, w, _ in recent:
             i = step - start
             onset[i] = max(onset[i], w)
             pitch[i] = p if pitch[i] < 0 else min(pitch[i], p)
@@ -88,6 +93,8 @@ class MeterTracker:
             return changed
         loop = self._find_loop(onset, pitch, first)
         offbeat = float(np.mean([s[0] % STEPS != 0 for s in recent]))
+        if self._swung(recent):
+            offbeat = 1.0  # a swung line moves between quarter beats: eighths are never swung in x/8
         start_rot = None
         if first_beat is not None:
             start_rot = int(round(first_beat)) - start // STEPS
@@ -109,6 +116,12 @@ class MeterTracker:
         self._loop_similarity = loop[1] if loop else 0.0
         self.guess = MeterGuess(meter, conf, loop[0] if loop else None, bars, downbeat_beat, loop_start, False)
         return self.guess
+
+    @staticmethod
+    def _swung(recent) -> bool:
+        """The notes between the beats sit late, nearer two thirds of the beat than half of it."""
+        between = [s[3] for s in recent if OFFBEAT_LOW <= s[3] <= OFFBEAT_HIGH]
+        return len(between) >= MIN_SWUNG_NOTES and float(np.median(between)) >= SWUNG_POSITION
 
     def _new_riff(self, onset, pitch, first, start) -> MeterGuess | None:
         """The last two whole bars both differ from the bars a loop earlier: a new riff began.
