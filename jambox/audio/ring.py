@@ -140,6 +140,15 @@ class FrameRing:
         return k
 
 
+    def skip(self, n: int) -> None:
+        """Consumer: move on ``n`` frames without reading them (frames the device never played).
+
+        Not counted as an underrun: the producer sees ``lag() < 0`` where it had not got that far
+        and continues at the new position (:meth:`skip_to`)."""
+        if n > 0:
+            self.read += n
+
+
 class Doorbell:
     """Wake a waiting thread from the audio callback without a lock: a non-blocking self-pipe.
 

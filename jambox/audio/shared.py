@@ -79,7 +79,9 @@ class SharedAudio:
                                    f"its layout needs {size}")
         self.fd = fd
         self.size = size
-        self._map = mmap.mmap(fd, size)
+        # MAP_POPULATE: every page is mapped now, so the callback never takes a page fault on its
+        # first touch of a ring slot or a timing entry (the timing ring is only reached after minutes)
+        self._map = mmap.mmap(fd, size, flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0))
         views = {name: np.frombuffer(self._map, dtype, int(np.prod(shape)), offsets[name]).reshape(shape)
                  for name, shape, dtype in layout.regions()}
         self.input_ring = FrameRing(layout.input_capacity, layout.input_channels,

@@ -41,7 +41,7 @@ STOP_TIMEOUT_S = 2.0  # how long stopping or closing a stream may take before it
 
 
 _COUNTER_NAMES = ("blocks", "frames", "underruns", "underrun_frames", "input_overruns", "input_overflow_flags",
-                  "output_underflow_flags", "oversize_blocks")
+                  "output_underflow_flags", "oversize_blocks", "xrun_blocks", "resyncs", "dropped_frames")
 
 
 class CallbackCounters:
@@ -50,7 +50,10 @@ class CallbackCounters:
     - ``underruns``: blocks where the accompaniment was not ready (silence written), ``underrun_frames``;
     - ``input_overruns``: blocks whose input did not fit the ring (the logic thread fell behind);
     - ``input_overflow_flags``, ``output_underflow_flags``: PortAudio's own xrun flags;
-    - ``oversize_blocks``: blocks larger than MAX_FRAMES (silence written).
+      ``xrun_blocks``: blocks that carried either (JACK sets both for one late cycle);
+    - ``oversize_blocks``: blocks larger than MAX_FRAMES (silence written);
+    - ``resyncs``, ``dropped_frames``: device xruns that lost frames, and how many (see
+      :meth:`DuplexCallback.resync`).
     """
 
     SLOTS = len(_COUNTER_NAMES)
@@ -89,7 +92,9 @@ class DuplexCallback:
 
     def __init__(self, input_ring: FrameRing, output_ring: FrameRing, *, input_channel: int = 1,
                  input_gain_db: float = 0.0, dry_level: float = 1.0, doorbells: tuple[Doorbell, ...] = (),
-                 shared: CallbackShared | None = None):
+                 shared: CallbackShared | None = None, sample_rate: int | None = None):
+        """``sample_rate``: to read the device's clock (PortAudio's time info) at an xrun and re-sync
+        the stream to it (:meth:`resync`); without it a device's lost frames go unnoticed."""
         if input_channel < 1:
             raise ValueRangeError(f"audio.input_channel must be 1 or more, not {input_channel}")
         self.input_ring = input_ring
@@ -110,6 +115,9 @@ class DuplexCallback:
         self._acc = np.zeros((MAX_FRAMES, 2), np.float32)
         self.times_ns = self.shared.times_ns
         self._clock = time.perf_counter_ns
+        self.sample_rate = float(sample_rate) if sample_rate else 0.0
+        self._device_origin: float | None = None  # the device's clock (s) at the first block's first input frame
+        self._zeros = np.zeros(MAX_FRAMES, np.float32)
 
     @property
     def mark(self) -> tuple[int, int]:
@@ -135,10 +143,19 @@ class DuplexCallback:
         if not self._tid[0]:  # once: the engine sets its threads' priorities against this one
             self._tid[0] = threading.get_native_id()
         if status:
-            if status.input_overflow:
+            overflow, underflow = status.input_overflow, status.output_underflow
+            if overflow:
                 c.input_overflow_flags += 1
-            if status.output_underflow:
+            if underflow:
                 c.output_underflow_flags += 1
+            if overflow or underflow:
+                c.xrun_blocks += 1
+                if time_info is not None and self._device_origin is not None and self.sample_rate:
+                    self.resync(round((time_info.inputBufferAdcTime - self._device_origin) * self.sample_rate),
+                                frames)
+        elif self._device_origin is None and time_info is not None and self.sample_rate:
+            # the device's clock at stream frame 0 (the first clean block ties the two)
+            self._device_origin = time_info.inputBufferAdcTime - c.frames / self.sample_rate
         if frames > MAX_FRAMES:
             c.oversize_blocks += 1
             outdata.fill(0)
@@ -180,6 +197,36 @@ class DuplexCallback:
         c.frames = frames_before + frames
         self.times_ns[c.blocks & (TIMING_SLOTS - 1)] = self._clock() - t0
         c.blocks += 1
+
+    def resync(self, device_frame: int, frames: int) -> int:
+        """Keep stream time on the device's frames after an xrun that lost some.
+
+        Stream time is the count of frames handed over (``counters.frames``). A device that drops
+        frames at an xrun (ALSA restarting an overrun PCM) goes on at its own frame count, and a
+        stream that only counted what it was handed would slip behind it for good: the listener's
+        beat grid and the renderer's notes would land early by the lost frames from then on. So at a
+        flagged block, ``device_frame`` (where this block's first input frame is on the device's
+        clock, from PortAudio's time info) is compared with the count, and a gap of half a block or
+        more (PortAudio's times jitter by a frame or two) is closed: that much silence goes into the
+        input ring (what the device heard meanwhile is lost; the listener hears a gap, in time), the
+        output ring skips the accompaniment for frames that were never played, and the count moves
+        on. Returns the frames re-synced (0 when the device lost none)."""
+        c = self.counters
+        gap = int(device_frame) - c.frames
+        if gap < max(1, frames // 2):
+            return 0
+        c.resyncs += 1
+        c.dropped_frames += gap
+        fill = min(gap, self.input_ring.space())
+        if fill < gap:
+            c.input_overruns += 1  # more than the ring holds: the logic thread loses those frames
+        while fill > 0:  # bounded by the ring's capacity
+            n = min(fill, MAX_FRAMES)
+            self.input_ring.write(self._zeros[:n])
+            fill -= n
+        self.output_ring.skip(gap)
+        c.frames += gap
+        return gap
 
     def block_times_us(self) -> np.ndarray:
         """The callback's time per block (µs) for the latest blocks (up to TIMING_SLOTS)."""
@@ -345,12 +392,24 @@ class SoundDeviceStream(DeviceStream):
             abandon_portaudio()
 
 
-class _NoStatus:
-    input_overflow = False
-    output_underflow = False
+class _Status:
+    """PortAudio's callback flags as the in-memory device reports them (an xrun sets both, as JACK's does)."""
+
+    def __init__(self):
+        self.input_overflow = False
+        self.output_underflow = False
 
     def __bool__(self) -> bool:
-        return False
+        return self.input_overflow or self.output_underflow
+
+
+class _TimeInfo:
+    """PortAudio's callback time info on the in-memory device's clock: its frame position in seconds."""
+
+    def __init__(self):
+        self.inputBufferAdcTime = 0.0
+        self.currentTime = 0.0
+        self.outputBufferDacTime = 0.0
 
 
 class MemoryStream:
@@ -360,14 +419,17 @@ class MemoryStream:
     output for it (at most ``wait_s`` later), so minutes of stream run in seconds through the same
     code; ``realtime=True``: one block per block period, as a sound card would, whatever the engine
     does. What the callback writes is kept in :attr:`recorded`. ``fail_at`` (a frame count) makes the
-    device "unplug" there. ``latency`` is what the device reports.
+    device "unplug" there. ``latency`` is what the device reports. ``drop_at`` (frame positions) makes
+    the device lose the block at each, as a sound card's overrun does: its input never reaches the
+    callback, its output stays silent in :attr:`recorded`, and the next block carries both xrun flags
+    and the device's own clock in its time info (what PortAudio gives the callback).
     """
 
     kind = "memory"
 
     def __init__(self, source: np.ndarray, sample_rate: int, block_size: int, *, output_channels: int = 2,
                  realtime: bool = False, latency: tuple[float, float] = (0.0, 0.0), fail_at: int | None = None,
-                 record: bool = True, wait_s: float = 1.0):
+                 record: bool = True, wait_s: float = 1.0, drop_at: tuple[int, ...] = ()):
         src = np.asarray(source, np.float32)
         self.source = src[:, None] if src.ndim == 1 else src
         self.sample_rate = int(sample_rate)
@@ -378,6 +440,8 @@ class MemoryStream:
         self.latency = tuple(latency)
         self.fail_at = fail_at
         self.wait_s = wait_s
+        self.drop_at = sorted(int(f) for f in drop_at)
+        self.dropped_blocks = 0
         self.recorded = np.zeros((len(self.source) if record else 0, self.output_channels), np.float32)
         self.ready: Callable[[int], bool] | None = None  # set by the engine: "output for the next block is there"
         self.progress: Doorbell | None = None  # rung by the engine's threads when they have made progress
@@ -401,7 +465,8 @@ class MemoryStream:
     def _run(self) -> None:
         n = self.block_size
         out = np.zeros((n, self.output_channels), np.float32)
-        status = _NoStatus()
+        status, time_info = _Status(), _TimeInfo()
+        drops = list(self.drop_at)
         period = n / self.sample_rate
         next_t = time.perf_counter()
         total = len(self.source)
@@ -409,6 +474,17 @@ class MemoryStream:
             if self.fail_at is not None and self.position >= self.fail_at:
                 self.failure = f"memory device unplugged at frame {self.position}"
                 break
+            status.input_overflow = status.output_underflow = False
+            if drops and self.position >= drops[0]:  # this block is lost, the next one says so
+                drops.pop(0)
+                self.position += n
+                self.dropped_blocks += 1
+                next_t += period  # a lost block takes its time on the device too
+                status.input_overflow = status.output_underflow = True
+                if self.position + n > total:
+                    break
+            time_info.inputBufferAdcTime = time_info.currentTime = self.position / self.sample_rate
+            time_info.outputBufferDacTime = time_info.currentTime + self.latency[1]
             if self.realtime:
                 delay = next_t - time.perf_counter()
                 if delay > 0:
@@ -417,7 +493,7 @@ class MemoryStream:
             else:
                 self._wait_until_ready(n)
             block = self.source[self.position:self.position + n]
-            self._callback(block, out, n, None, status)
+            self._callback(block, out, n, time_info, status)
             if len(self.recorded):
                 self.recorded[self.position:self.position + n] = out
             self.position += n

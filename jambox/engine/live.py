@@ -108,7 +108,8 @@ class LiveEngine:
         self._logic_bell, self._render_bell, self._progress = Doorbell(), Doorbell(), Doorbell()
         self.callback = DuplexCallback(self.input_ring, self.output_ring, input_channel=a.input_channel,
                                        input_gain_db=a.input_gain_db, dry_level=a.dry_level,
-                                       doorbells=(self._logic_bell, self._render_bell), shared=callback_shared)
+                                       doorbells=(self._logic_bell, self._render_bell), shared=callback_shared,
+                                       sample_rate=self.sample_rate)
         self.stopped = stop_event if stop_event is not None else threading.Event()
         self.stop_reason: str | None = None
         self.error: BaseException | None = None
@@ -336,6 +337,9 @@ class LiveEngine:
             "underrun_frames": c.underrun_frames,
             "input_overruns": c.input_overruns,
             "device_xrun_flags": c.input_overflow_flags + c.output_underflow_flags,
+            "device_xruns": c.xrun_blocks,  # blocks flagged (JACK flags a late cycle as both overflow and underflow)
+            "device_resyncs": c.resyncs,  # xruns that lost frames: the stream clock moved on with the device
+            "device_dropped_frames": c.dropped_frames,
             "stale_output_frames": self.output_ring.stale,
             "latency_compensation_samples": self.offset,
             "render_ahead_frames": self.ahead,

@@ -208,3 +208,62 @@ def test_a_refused_sample_rate_is_named(jack_portaudio):
     stream = SoundDeviceStream(dev, dev, 44100, 128, 1, 2)
     with pytest.raises(AudioDeviceError, match="refuses 44100 Hz"):
         stream.open(lambda *a: None)
+
+
+class TimeInfo:
+    def __init__(self, frame):
+        self.inputBufferAdcTime = self.currentTime = self.outputBufferDacTime = frame / SR
+
+
+def test_frames_the_device_lost_at_an_xrun_are_resynced_so_stream_time_stays_device_time():
+    inp, out = FrameRing(4096, 1), FrameRing(4096, 2)
+    cb = DuplexCallback(inp, out, dry_level=0.0, sample_rate=SR)
+    out.write((np.arange(1024, dtype=np.float32) / 1024)[:, None].repeat(2, axis=1))  # output frame k carries k/1024
+    ones = np.ones((128, 1), np.float32)
+    outdata = np.zeros((128, 2), np.float32)
+    for k in (0, 1):
+        cb(ones, outdata, 128, TimeInfo(1000 + 128 * k), Flags())
+    # the device lost frames 256..383 (block 2): block 3 comes flagged, at its own frame 384
+    cb(ones, outdata, 128, TimeInfo(1000 + 384), Flags(True, True))
+    c = cb.counters
+    assert (c.resyncs, c.dropped_frames, c.xrun_blocks) == (1, 128, 1)
+    assert c.frames == 512 and cb.mark[0] == 384  # this block's output is device frame 384
+    np.testing.assert_array_equal(outdata[:, 0], np.arange(384, 512) / 1024)  # the accompaniment for frame 384, not 256
+    heard = np.zeros(512, np.float32)
+    assert inp.read_into(heard) == 512
+    assert np.all(heard[256:384] == 0) and np.all(heard[:256] == 1) and np.all(heard[384:] == 1)
+    assert c.underruns == 0
+
+
+def test_an_xrun_that_lost_no_frames_or_jitter_in_the_device_clock_is_not_a_resync():
+    cb, inp, out = make_callback(sample_rate=SR)
+    out.write(np.zeros((1024, 2), np.float32))
+    block = np.zeros((128, 1), np.float32)
+    cb(block, np.zeros((128, 2), np.float32), 128, TimeInfo(0), Flags())
+    cb(block, np.zeros((128, 2), np.float32), 128, TimeInfo(128 + 2), Flags(False, True))  # a late cycle, 2 frames of jitter
+    cb(block, np.zeros((128, 2), np.float32), 128, None, Flags(True, True))  # no time info: nothing to compare
+    c = cb.counters
+    assert c.resyncs == 0 and c.frames == 384 and c.xrun_blocks == 2
+    assert c.input_overflow_flags + c.output_underflow_flags == 3
+
+
+def test_memory_stream_loses_a_block_and_flags_the_next_with_its_own_clock():
+    src = np.arange(1024, dtype=np.float32) / 1024
+    stream = MemoryStream(src, SR, 128, drop_at=(256,))
+    seen = []
+
+    def callback(indata, outdata, frames, t, status):
+        seen.append((round(t.inputBufferAdcTime * SR), bool(status), indata[0, 0]))
+        outdata.fill(1.0)
+
+    ended = threading.Event()
+    stream.on_stopped = ended.set
+    stream.open(callback)
+    stream.start()
+    assert ended.wait(5)
+    stream.close()
+    assert [f for f, _, _ in seen] == [0, 128, 384, 512, 640, 768, 896]
+    assert [flag for _, flag, _ in seen] == [False, False, True, False, False, False, False]
+    assert seen[2][2] == src[384]  # the lost block's input never came
+    assert np.all(stream.recorded[256:384] == 0) and np.all(stream.recorded[384:] == 1)
+    assert stream.dropped_blocks == 1

@@ -9,6 +9,7 @@ accompaniment alone, and the plan's notes are found in it by matching the accomp
 offline from the same plan (the same FluidSynth, so the same sound).
 """
 
+import gc
 import json
 import os
 import signal
@@ -51,15 +52,23 @@ def start_box(server, tmp_path, *args):
 
 
 class Rig:
-    """Two JACK clients in this process: one plays ``riff`` into the box, one records the box's output."""
+    """Two JACK clients in this process: one plays ``riff`` into the box, one records the box's output.
+
+    Their callbacks are Python in this (large) process, and JACK reports any client's late cycle to
+    every client, the box included: the garbage collector, whose full pass over pytest's heap takes
+    longer than a period, is off while the rig plays."""
 
     def __init__(self, server: JackServer, riff: np.ndarray, seconds: float):
+        self._gc_was_enabled = gc.isenabled()
+        gc.collect()
+        gc.disable()
         self.riff = riff.astype(np.float32)
         self.rec = np.zeros(int(seconds * SR), np.float32)
         self.play_pos = self.rec_pos = 0
         self.play_start = self.rec_start = None
         self.go = False
         self.xruns = 0
+        self.xrun_frames: list[int] = []
         self.player = jack.Client("riff-player", servername=server.name, no_start_server=True)
         self.recorder = jack.Client("box-recorder", servername=server.name, no_start_server=True)
         self.out = self.player.outports.register("out")
@@ -72,6 +81,7 @@ class Rig:
 
     def _xrun(self, delay):
         self.xruns += 1
+        self.xrun_frames.append(self.recorder.frame_time)  # when, on JACK's clock (for a failure's message)
 
     def _play(self, frames):
         buf = self.out.get_array()
@@ -107,9 +117,13 @@ class Rig:
         raise AssertionError("the box's PortAudio ports never appeared")
 
     def close(self):
-        for c in (self.player, self.recorder):
-            c.deactivate()
-            c.close()
+        try:
+            for c in (self.player, self.recorder):
+                c.deactivate()
+                c.close()
+        finally:
+            if self._gc_was_enabled:
+                gc.enable()
 
 
 def reference(plan) -> np.ndarray:
@@ -338,18 +352,28 @@ def test_the_run_reports_its_counters(riff_run):
 
 
 @pytest.mark.slow
-def test_a_minute_at_128_frames_without_running_out_of_audio(server, tmp_path, riff):
-    """The box's own xruns (the callback found no accompaniment ready, or the input ring full) must be zero.
+def test_a_minute_at_128_frames_without_running_out_of_audio(server, tmp_path, riff, record_property):
+    """Issue #5's target: no xruns in a minute at 128 frames.
 
-    The device's xrun flags are counted apart: on this JACK dummy server (non-realtime, in a container on 2
-    shared cores) a do-nothing client also gets a few a minute, so they are held to a bound, not to zero; the
-    issue's "no xruns" needs a realtime server (jackd -R) to be tested strictly.
+    The box's own xruns (the callback found no accompaniment ready, or the input ring full) must be
+    zero on any server. The device's xrun flags (JACK's late cycles) must be zero too where the server
+    runs realtime (``jackd -R``, which JackServer takes wherever the machine allows SCHED_FIFO): that
+    is the strict target. On a non-realtime server (a machine that refuses SCHED_FIFO) the dummy
+    driver's timer thread is scheduled like any other, so a do-nothing client also gets late cycles
+    there: the flags are then held to 1 % of the blocks. Which case ran is in the report
+    (``jack_server``) and in every assertion message.
     """
+    case = "realtime" if server.realtime else "non-realtime"
+    record_property("jack_server", case)
     rig, plan, _ = play_through_box(server, tmp_path, np.tile(riff, 2), 60.0)
     c = plan["counters"]
-    assert c["stream_seconds"] >= 59.0
-    assert c["underruns"] == 0 and c["input_overruns"] == 0, c
-    assert c["device_xrun_flags"] <= 0.01 * c["blocks"], c
+    print(f"JACK server {case}: {c}")
+    assert c["stream_seconds"] >= 59.0, (case, c)
+    assert c["underruns"] == 0 and c["input_overruns"] == 0, (case, c)
+    if server.realtime:
+        assert c["device_xrun_flags"] == 0, (case, c)
+    else:
+        assert c["device_xrun_flags"] <= 0.01 * c["blocks"], (case, c)
 
 
 def test_sigterm_stops_cleanly_and_still_writes_the_plan(server, tmp_path, riff):

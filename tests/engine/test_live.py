@@ -125,6 +125,29 @@ def test_hits_sound_on_their_planned_stream_sample(cfg, lead_in, block):
     assert c["render_lead_min_samples"] >= engine.ahead - block + engine.offset - engine.hop
 
 
+def test_after_the_device_loses_a_block_hits_still_sound_on_their_device_sample(cfg, lead_in):
+    """An xrun that loses frames (a sound card's overrun) must not shift the stream clock: the impulses
+    after it are heard, planned and played on the device's own frames, as if nothing was lost."""
+    block = 128
+    times = [SR + 123, 2 * SR + 7, 3 * SR + 4001]
+    drops = (SR // 2, 2 * SR + SR // 2)  # two lost blocks, each before an impulse
+    stream = MemoryStream(impulses(4, times), SR, block, drop_at=drops)
+    engine, reason = run_engine(cfg, ClickChain(cfg), stream)
+    assert reason == "input ended"
+    assert stream.dropped_blocks == 2
+    played = engine.chain.record.played
+    assert [n.time for n in played] == [t + LEAD for t in times]  # heard at their device frames
+    rec = stream.recorded[:, 0]
+    for n in played:
+        frame = n.time - engine.offset
+        got = first_sound(rec, frame - 500, frame + 2000)
+        assert got is not None and abs(got - (frame + lead_in)) <= FLUID_BLOCK // 2, (n.time, got)
+    c = engine.counters()
+    assert (c["device_resyncs"], c["device_dropped_frames"], c["device_xruns"]) == (2, 2 * block, 2)
+    assert c["blocks"] * block + c["device_dropped_frames"] == c["stream_seconds"] * SR == stream.position
+    assert c["underruns"] == 0 and c["performer_late_notes"] == 0
+
+
 def test_the_dry_bass_is_in_the_output_in_the_same_frame(cfg):
     dry = cfg.with_overrides({"audio": {"dry_level": 0.5, "input_gain_db": 6.0}})
     rng = np.random.default_rng(1)
