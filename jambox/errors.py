@@ -73,6 +73,10 @@ class MidiError(JamboxError, OSError):
     exit_code = 5
 
 
+class MidiPortAbsentError(MidiError):
+    """No MIDI port matches the name or index asked for (not plugged in, or switched off, yet)."""
+
+
 class GpioError(JamboxError, OSError):
     """GPIO pins are busy, missing or misconfigured."""
 

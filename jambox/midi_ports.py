@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from jambox.errors import MidiError
+from jambox.errors import MidiError, MidiPortAbsentError
 
 
 def find_port(ports: list[str], wanted: str, *, kind: str, setting: str) -> int:
     """The index in ``ports`` of the port ``wanted`` names: an index, or a case-insensitive name substring.
 
     ``kind`` is "input" or "output" and ``setting`` the config key that names the port, for the messages.
-    An empty ``wanted`` picks the only port there is.
+    An empty ``wanted`` picks the only port there is. No port to pick is a MidiPortAbsentError (it
+    may yet be plugged in); a name that matches several, or several ports and no name, a MidiError.
     """
     listing = ", ".join(f"{i}: {p}" for i, p in enumerate(ports)) or "none"
     w = str(wanted).strip()
     if not ports:
         asked = f"no MIDI {kind} port matches {w!r}: " if w else ""
-        raise MidiError(f"{asked}there are no MIDI {kind} ports (is the device plugged in?)")
+        raise MidiPortAbsentError(f"{asked}there are no MIDI {kind} ports (is the device plugged in?)")
     if w == "":
         if len(ports) == 1:
             return 0
@@ -23,12 +24,12 @@ def find_port(ports: list[str], wanted: str, *, kind: str, setting: str) -> int:
     if w.isdigit():
         if int(w) < len(ports):
             return int(w)
-        raise MidiError(f"MIDI {kind} port index must be in range 0..{len(ports) - 1}, not {w}; ports: {listing}")
+        raise MidiPortAbsentError(f"MIDI {kind} port index must be in range 0..{len(ports) - 1}, not {w}; ports: {listing}")
     hits = [i for i, p in enumerate(ports) if w.lower() in p.lower()]
     if len(hits) == 1:
         return hits[0]
     if not hits:
-        raise MidiError(f"no MIDI {kind} port matches {w!r}; ports: {listing} (set {setting})")
+        raise MidiPortAbsentError(f"no MIDI {kind} port matches {w!r}; ports: {listing} (set {setting})")
     raise MidiError(f"{len(hits)} MIDI {kind} ports match {w!r}; be more specific: "
                     + ", ".join(f"{i}: {ports[i]}" for i in hits))
 

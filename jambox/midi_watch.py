@@ -85,7 +85,8 @@ class PortWatch:
         try:
             ports = list(self._port.get_ports())
         except Exception as e:  # noqa: BLE001 - a MIDI system that hiccups is waited out, not fatal
-            return self._waiting(f"cannot list the MIDI {self.kind} ports: {e}")
+            self._waiting(f"cannot list the MIDI {self.kind} ports: {e}")
+            return None
         lost = False
         if self.name is not None:
             if self.name in ports:
@@ -96,7 +97,7 @@ class PortWatch:
             index = midi_ports.find_port(ports, self.wanted, kind=self.kind, setting=self.setting)
             self._port.open_port(index, self.port_name)
         except Exception as e:  # noqa: BLE001 - MidiError (not there, ambiguous) or a port gone since the listing
-            self._waiting(str(e))
+            self._waiting(str(e), said=lost)  # just lost: "lost; waiting for it" said it already
             return LOST if lost else None
         self.name = ports[index]
         self.waiting_for = ""
@@ -110,12 +111,12 @@ class PortWatch:
                 log.exception("%s %r: setting up the port failed", self.label, self.wanted)
         return LOST if lost else CONNECTED  # (a port that came back in one look: lost, then found)
 
-    def _waiting(self, why: str) -> None:
+    def _waiting(self, why: str, said: bool = False) -> None:
         self.waiting_for = why
         if why != self._said:
             self._said = why
-            log.warning("%s %r is not there (%s); waiting for it", self.label, self.wanted, why)
-        return None
+            if not said:
+                log.warning("%s %r is not there (%s); waiting for it", self.label, self.wanted, why)
 
     def _lose(self) -> None:
         log.warning("%s %r lost (%s); waiting for it", self.label, self.wanted, self.name)

@@ -22,3 +22,15 @@ def test_a_port_by_index_name_substring_or_the_only_one():
 def test_every_miss_names_what_was_asked_and_what_there_is(ports, wanted, message):
     with pytest.raises(MidiError, match=message):
         find_port(ports, wanted, kind="output", setting="performer.midi_out")
+
+
+@pytest.mark.parametrize("ports,wanted,absent", [
+    (PORTS, "volca", True), ([], "volca", True), ([], "", True), (PORTS, "9", True),  # may yet be plugged in
+    (PORTS, ":0", False), (PORTS, "", False),  # the name is the trouble: no port that appears can fix it
+])
+def test_a_port_not_there_is_told_apart_from_a_name_that_picks_none(ports, wanted, absent):
+    from jambox.errors import MidiPortAbsentError
+
+    with pytest.raises(MidiError) as e:
+        find_port(ports, wanted, kind="input", setting="controls.midi_in")
+    assert isinstance(e.value, MidiPortAbsentError) is absent

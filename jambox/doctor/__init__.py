@@ -73,7 +73,7 @@ class Context:
 
 def checks() -> dict:
     """The checks in the order they run: name -> function(Context) -> Check."""
-    from jambox.doctor import audio, files, gpio, hat, service
+    from jambox.doctor import audio, files, gpio, hat, midi, service
 
     return {
         "config": files.check_config,
@@ -85,6 +85,7 @@ def checks() -> dict:
         "soundfont": files.check_soundfont,
         "gpio": gpio.check_gpio,
         "spi": gpio.check_spi,
+        "midi": midi.check_midi,
         "state": files.check_state,
         "service": service.check_service,
     }

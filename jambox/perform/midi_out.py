@@ -11,6 +11,13 @@ MIDI clock (0xF8, 24 per quarter note) follows the listener's tempo and beat pha
 at ``beat_phase + k * quarter / 24`` on the stream clock, so a drum machine slaved to the box stays
 on the bass player's grid; Start (0xFA) goes with the first tick once a tempo is known, Stop (0xFC)
 when the box stops or closes.
+
+Hot-plug. :meth:`MidiOut.open` watches for the synth's port (:mod:`jambox.midi_watch`): a synth
+switched on after the box, or unplugged and plugged back, is picked up within a poll interval, the
+sender thread doing the looking between messages (it owns the rtmidi object). While the port is
+away nothing is sent and whatever is scheduled is dropped (counted in ``dropped``), so a synth
+that comes back hears no burst of stale notes: it gets all-notes-off on every channel, the
+programs the box set, and then MIDI clock on the current tempo with a fresh Start.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ import time
 from typing import Callable
 
 from jambox import midi_ports
+from jambox.errors import MidiError
+from jambox.midi_watch import POLL_S, PortWatch
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +87,21 @@ def find_output_port(ports: list[str], wanted: str) -> int:
 
 
 class MidiOut:
-    """Timed MIDI out on an open ``rtmidi.MidiOut`` (or anything with ``send_message(list[int])``)."""
+    """Timed MIDI out on an open ``rtmidi.MidiOut`` (or anything with ``send_message(list[int])``), or
+    on the port a :class:`jambox.midi_watch.PortWatch` keeps open (``watch``; ``port`` is then None),
+    looked at every ``poll_s`` seconds by the sender thread."""
 
     def __init__(self, port, sample_rate: int, *, clock: bool = True, stream_clock: StreamClock | None = None,
-                 name: str = "(given)"):
-        self._port = port
-        self.name = name
+                 name: str = "(given)", watch: PortWatch | None = None, poll_s: float = POLL_S):
+        if watch is not None and not poll_s > 0:
+            watch.close()
+            raise MidiError(f"MIDI poll interval must be > 0 s, not {poll_s!r}")
+        self._watch = watch
+        self._port = watch.port if watch is not None else port
+        self._given_name = name
+        self.poll_s = float(poll_s)
+        self._next_look = time.monotonic() + self.poll_s
+        self._programs: dict[int, int] = {}  # channel -> program, sent again to a synth that comes back
         self.sample_rate = int(sample_rate)
         self.send_clock = bool(clock)
         self.stream_clock = stream_clock
@@ -100,17 +118,43 @@ class MidiOut:
         self.late = 0
         self.clock_ticks = 0
         self.errors = 0
+        self.dropped = 0  # notes scheduled while the port was away
+        self.reconnects = 0
+        self._connected = watch is None or watch.connected
+        if watch is not None:
+            watch.on_open, watch.on_close = self._port_opened, self._port_lost
+            if self._connected:
+                self._port_opened(watch.port)  # opened by the first look, before these callbacks were set
         self._thread = threading.Thread(target=self._run, name="jambox-midi-out", daemon=True)
         self._thread.start()
 
     @classmethod
     def open(cls, wanted: str, sample_rate: int, *, clock: bool = True, api: str = "",
-             client: str = "jambox") -> "MidiOut":
-        port = open_rtmidi_out(api, client)
-        name = midi_ports.open_named(port, wanted, kind="output", setting="performer.midi_out",
-                                     port_name=f"{client} out")
-        log.info("MIDI out on %s", name)
-        return cls(port, sample_rate, clock=clock, name=name)
+             client: str = "jambox", poll_s: float = POLL_S, wait: bool = True) -> "MidiOut":
+        """MIDI out on the port ``wanted`` names, watched for: open now if it is there, else from when
+        it appears (``wait``; without it an absent port is a MidiError). A missing MIDI system is
+        always a MidiError."""
+        watch = PortWatch(open_rtmidi_out(api, client), wanted, kind="output", setting="performer.midi_out",
+                          port_name=f"{client} out", label="MIDI out")
+        watch.poll()
+        if not watch.connected and not wait:
+            why = watch.waiting_for
+            watch.close()
+            raise MidiError(why)
+        return cls(None, sample_rate, clock=clock, watch=watch, poll_s=poll_s)
+
+    @property
+    def name(self) -> str | None:
+        """The port as listed while it is open (None while it is waited for)."""
+        return self._given_name if self._watch is None else self._watch.name
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def describe(self) -> str:
+        """``"on PORT"`` or ``"waiting for port 'X' (why)"``."""
+        return f"on {self._given_name}" if self._watch is None else self._watch.describe()
 
     # -- logic thread --------------------------------------------------------------------------
     def program(self, channel: int, program: int) -> None:
@@ -139,6 +183,8 @@ class MidiOut:
 
     # -- the sender thread ----------------------------------------------------------------------
     def _send(self, msg) -> None:
+        if not self._connected:
+            return
         try:
             self._port.send_message(msg)
             self.sent += 1
@@ -154,11 +200,16 @@ class MidiOut:
             except queue.Empty:
                 return
             if kind == "notes":
+                if not self._connected:  # nobody to play them to, and stale by the time someone is
+                    self.dropped += len(item)
+                    continue
                 for n in item:
                     self._seq += 1
                     heapq.heappush(self._heap, (n.time, _ON, self._seq, n.channel, n.pitch, n.velocity))
                     heapq.heappush(self._heap, (n.time + n.duration, _OFF, self._seq, n.channel, n.pitch, 0))
             elif kind == "now":
+                if item[0] & 0xF0 == 0xC0:
+                    self._programs[item[0] & 0x0F] = item[1]
                 self._send(item)
             elif kind == "tempo":
                 self._set_grid(item)
@@ -167,8 +218,43 @@ class MidiOut:
                 for ch, pitch in list(self._sounding):
                     self._send([0x80 | ch, pitch, 0])
                 self._sounding.clear()
-                for ch in range(16):
-                    self._send([0xB0 | ch, 123, 0])
+                self._send_all_notes_off()
+
+    def _send_all_notes_off(self) -> None:
+        for ch in range(16):
+            self._send([0xB0 | ch, 123, 0])
+
+    # -- hot-plug (the watch's callbacks, run by poll() on this thread, or by open() before it starts) --
+    def _look(self) -> float:
+        """Look at the ports if it is time; seconds until the next look."""
+        now = time.monotonic()
+        if now >= self._next_look:
+            self._watch.poll()
+            self._next_look = now + self.poll_s
+        return self._next_look - now
+
+    def _port_lost(self, _port) -> None:
+        """The synth went away: forget what it was playing and what was planned for it."""
+        self._connected = False
+        dropped = sum(1 for ev in self._heap if ev[1] == _ON)
+        self.dropped += dropped
+        self._heap.clear()
+        self._sounding.clear()
+        self._running = False  # a synth that comes back gets a fresh Start
+        self._next_tick = None
+
+    def _port_opened(self, _port) -> None:
+        """The synth is (back) on: no hung notes, its programs, and the clock from the next tick."""
+        self._connected = True
+        if self._watch is not None and self._watch.connects > 1:
+            self.reconnects += 1
+        self._heap.clear()
+        self._sounding.clear()
+        self._send_all_notes_off()
+        for ch, program in self._programs.items():
+            self._send([0xC0 | ch, program])
+        self._running = False
+        self._next_tick = None  # the clock picks up on the current tempo's grid at "now"
 
     def _set_grid(self, tempo) -> None:
         if tempo is None:
@@ -233,8 +319,10 @@ class MidiOut:
                 if left < -0.005 and ev[1] == _ON:
                     self.late += 1
                 self._apply(ev)
-            if self._tempo is not None and self.send_clock:
+            if self._tempo is not None and self.send_clock and self._connected:
                 wait = min(wait, self._clock_ticks(now_w))
+            if self._watch is not None:
+                wait = min(wait, self._look())
             self._wake.wait(max(0.0, wait))
             self._wake.clear()
 
@@ -263,7 +351,8 @@ class MidiOut:
 
     # -- any thread ------------------------------------------------------------------------------
     def counters(self) -> dict:
-        return {"sent": self.sent, "late": self.late, "clock_ticks": self.clock_ticks, "errors": self.errors}
+        return {"sent": self.sent, "late": self.late, "clock_ticks": self.clock_ticks, "errors": self.errors,
+                "dropped": self.dropped, "reconnects": self.reconnects, "connected": int(self._connected)}
 
     def close(self) -> None:
         """Notes off, Stop, and the port closed (after the queued messages that are due)."""
@@ -275,6 +364,9 @@ class MidiOut:
         self._wake.set()
         self._thread.join(timeout=2)
         self._drain()
+        if self._watch is not None:
+            self._watch.close()
+            return
         try:
             close_port = getattr(self._port, "close_port", None)
             if close_port is not None:

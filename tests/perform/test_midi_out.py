@@ -160,9 +160,17 @@ def test_real_jack_midi_port_receives_the_notes(jack_server):
     assert [0x89, 38, 0] in [list(m) for m in got]
 
 
-def test_a_missing_port_is_a_midi_error(jack_server):
+def test_a_missing_port_is_waited_for_or_without_waiting_a_midi_error(jack_server):
+    out = MidiOut.open("no-such-synth", SR, api="jack", client="jambox-test-missing", poll_s=POLL_S)
+    try:
+        assert not out.connected and out.name is None
+        assert out.describe().startswith("waiting for port 'no-such-synth' (no MIDI output port matches")
+        out.schedule([note(0)])
+        assert wait_until(lambda: out.counters()["dropped"] == 1)
+    finally:
+        out.close()
     with pytest.raises(MidiError, match="no MIDI output port matches 'no-such-synth'"):
-        MidiOut.open("no-such-synth", SR, api="jack", client="jambox-test-missing")
+        MidiOut.open("no-such-synth", SR, api="jack", client="jambox-test-missing", wait=False)
 
 
 def test_the_performer_sends_the_same_notes_as_midi(tmp_path):
@@ -193,3 +201,144 @@ def test_midi_waits_for_its_audio_when_the_device_runs_slow():
     out.close()
     ons = [m for _, m in port.got if m[0] == 0x99]
     assert ons == [[0x99, 40, 100]]
+
+
+# -- hot-plug: the synth is switched on late, off and on again (JACK MIDI ports, polled every 0.1 s) ---
+
+POLL_S = 0.1
+
+
+def wait_until(condition, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+class Synth:
+    """An external synth: a JACK MIDI input client with a virtual port, recording what arrives."""
+
+    def __init__(self, port="drum-machine"):
+        import rtmidi
+
+        self.got: list[list[int]] = []
+        self._lock = threading.Lock()
+        self._in = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, "synth")
+        self._in.ignore_types(timing=False)
+        self._in.set_callback(self._on_message)
+        self._in.open_virtual_port(port)
+
+    def _on_message(self, event, data=None):
+        with self._lock:
+            self.got.append(list(event[0]))
+
+    def messages(self) -> list[list[int]]:
+        with self._lock:
+            return list(self.got)
+
+    def notes_on(self) -> list[int]:
+        return [m[1] for m in self.messages() if m[0] & 0xF0 == 0x90 and m[2] > 0]
+
+    def switch_off(self):
+        self._in.close_port()
+        self._in.delete()
+
+
+def running_stream_clock():
+    t0 = time.perf_counter_ns()
+    return StreamClock(SR, 0, 0.0, source=lambda: (0, t0)), t0
+
+
+def stream_now(t0) -> int:
+    return int((time.perf_counter_ns() - t0) * 1e-9 * SR)
+
+
+def test_a_synth_switched_on_after_the_box_gets_notes_clock_and_programs(jack_server):
+    out = MidiOut.open("drum-machine", SR, api="jack", client="jambox-test-late", poll_s=POLL_S)
+    synth = None
+    try:
+        clock, t0 = running_stream_clock()
+        out.stream_clock = clock
+        out.program(DRUM_CHANNEL, 25)
+        out.set_tempo(120.0, beat_phase=0)
+        out.schedule([note(stream_now(t0) + SR // 20, pitch=40)])  # due while nobody listens: dropped
+        time.sleep(3 * POLL_S)
+        assert not out.connected and out.counters()["dropped"] == 1
+        synth = Synth()
+        assert wait_until(lambda: out.connected)
+        time.sleep(0.2)  # JACK connects on its own thread
+        out.schedule([note(stream_now(t0) + SR // 10, pitch=42)])
+        assert wait_until(lambda: 42 in synth.notes_on())
+        assert wait_until(lambda: [CLOCK] in synth.messages())
+        msgs = synth.messages()
+        assert [0xB0 | DRUM_CHANNEL, 123, 0] in msgs and [0xC0 | DRUM_CHANNEL, 25] in msgs
+        assert msgs.index([0xC0 | DRUM_CHANNEL, 25]) < msgs.index([START]) < msgs.index([CLOCK])
+        assert synth.notes_on() == [42]  # the note planned while it was off never arrives
+    finally:
+        out.close()
+        if synth is not None:
+            synth.switch_off()
+
+
+def test_a_synth_switched_off_and_on_again_gets_no_stale_notes(jack_server):
+    synth = Synth()
+    out = MidiOut.open("drum-machine", SR, api="jack", client="jambox-test-replug", poll_s=POLL_S)
+    try:
+        assert out.connected and out.name == "synth:drum-machine"
+        clock, t0 = running_stream_clock()
+        out.stream_clock = clock
+        out.set_tempo(150.0, beat_phase=0)  # a tick every 16.7 ms
+        time.sleep(0.2)
+        out.schedule([note(stream_now(t0) + SR // 20, pitch=38)])
+        assert wait_until(lambda: 38 in synth.notes_on())
+        assert wait_until(lambda: [CLOCK] in synth.messages())
+        # a long note sounding, and more planned, when the synth goes off
+        out.schedule([note(stream_now(t0), pitch=50, dur=SR * 5, channel=0, part="keys")]
+                     + [note(stream_now(t0) + SR * 2 + i * SR // 8, pitch=60 + i) for i in range(8)])
+        assert wait_until(lambda: 50 in synth.notes_on())
+        synth.switch_off()
+        assert wait_until(lambda: not out.connected)
+        out.schedule([note(stream_now(t0) + SR // 10 + i * SR // 8, pitch=70 + i) for i in range(8)])
+        out.set_tempo(120.0, beat_phase=stream_now(t0))  # the tempo moves while it is off
+        time.sleep(2.5)  # every note planned before and while it was off falls due meanwhile
+        synth = Synth()
+        assert wait_until(lambda: out.connected)
+        time.sleep(0.2)
+        out.schedule([note(stream_now(t0) + SR // 10, pitch=45)])
+        assert wait_until(lambda: 45 in synth.notes_on())
+        assert wait_until(lambda: len([m for m in synth.messages() if m == [CLOCK]]) >= 20)
+        msgs = synth.messages()
+        assert synth.notes_on() == [45]  # nothing of the 16 stale notes came out in a burst
+        assert [0xB0, 123, 0] in msgs and msgs.index([0xB0, 123, 0]) < msgs.index([START])
+        ticks = [i for i, m in enumerate(msgs) if m == [CLOCK]]
+        assert msgs.index([START]) < ticks[0]
+        c = out.counters()
+        assert c["dropped"] >= 16 and c["reconnects"] == 1 and c["connected"] == 1
+    finally:
+        out.close()
+        synth.switch_off()
+
+
+def test_the_clock_resumes_on_the_current_tempo_after_a_replug(jack_server):
+    synth = Synth()
+    out = MidiOut.open("drum-machine", SR, api="jack", client="jambox-test-tempo", poll_s=POLL_S)
+    try:
+        out.stream_clock, t0 = running_stream_clock()
+        out.set_tempo(100.0, beat_phase=0)
+        time.sleep(0.3)
+        synth.switch_off()
+        assert wait_until(lambda: not out.connected)
+        out.set_tempo(150.0, beat_phase=0)  # a tick every 16.7 ms
+        synth = Synth()
+        assert wait_until(lambda: out.connected)
+        stamps = []
+        synth._in.set_callback(lambda ev, data=None: stamps.append((time.perf_counter(), list(ev[0]))))
+        time.sleep(0.8)
+        ticks = [w for w, m in stamps if m == [CLOCK]]
+        assert len(ticks) > 20
+        assert abs(np.median(np.diff(ticks)) * 1000 - 400 / 24) < 1.5
+    finally:
+        out.close()
+        synth.switch_off()
