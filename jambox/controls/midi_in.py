@@ -250,6 +250,10 @@ class MidiMapper:
         self.map = midi_map
         self._last: dict[tuple[str, int, int], int] = {}
 
+    def forget_levels(self) -> None:
+        """Forget every CC's last value (the controller went away: what it sends next is news)."""
+        self._last.clear()
+
     def message(self, data) -> Action | SwitchEdge | None:
         m = decode(data)
         if m is None:
@@ -316,22 +320,20 @@ class MidiControls:
     def __init__(self, config, submit: Callable[[Action], None], *, midi_map: MidiMap | None = None,
                  port: str | None = None, midi_in=None):
         from jambox.controls.gestures import GestureTiming
-        from jambox.controls.switches import SwitchBank, switch_spec
+        from jambox.controls.switches import switch_spec
 
         self._submit = submit
         self.mapper = MidiMapper(midi_map if midi_map is not None else load_map(map_path(config)))
-        self._bank = SwitchBank(self._submit_counted, source=SOURCE)
-        timing = GestureTiming.from_config(config.controls)
-        self._switch_index = {}
-        for name in dict.fromkeys(b.switch for b in self.mapper.map.bindings if b.switch is not None):
-            self._switch_index[name] = self._bank.add(switch_spec(config, name), timing)
+        self._timing = GestureTiming.from_config(config.controls)
+        self._switch_specs = {b.switch: switch_spec(config, b.switch) for b in self.mapper.map.bindings
+                              if b.switch is not None}
         self.received = 0
         self.submitted = 0
+        self._bank = self._new_bank()
         self._midi_in = midi_in
         self._watch: PortWatch | None = None
         self._watcher: PortWatcher | None = None
         self.wanted = config.controls.midi_in if port is None else port
-        self._bank.start()
         try:
             if midi_in is not None:
                 midi_in.set_callback(self._on_message)
@@ -360,11 +362,30 @@ class MidiControls:
         """``"on PORT"`` or ``"waiting for port 'X' (why)"``."""
         return "on (given)" if self._watch is None else self._watch.describe()
 
+    def _new_bank(self):
+        """The switches' gesture detectors, all released, their timer started."""
+        from jambox.controls.switches import SwitchBank
+
+        bank = SwitchBank(self._submit_counted, source=SOURCE)
+        self._switch_index = {name: bank.add(spec, self._timing) for name, spec in self._switch_specs.items()}
+        bank.start()
+        return bank
+
     def _attach(self, midi_in) -> None:  # the watcher's thread, after the port opened
         midi_in.set_callback(self._on_message)
 
-    def _detach(self, midi_in) -> None:  # the watcher's thread, before the port closes
+    def _detach(self, midi_in) -> None:
+        """The watcher's thread, before the port closes: no more messages, and nothing held.
+
+        A pedal held down when the cable went would otherwise stay down for ever: its long press
+        would fire, and its next real press, being no change, would be lost. So the switches start
+        again released (a fresh bank: the old one's pending gestures never fire) and the CC levels
+        are forgotten."""
         midi_in.cancel_callback()
+        if self._switch_specs:
+            old, self._bank = self._bank, self._new_bank()
+            old.close()
+        self.mapper.forget_levels()
 
     def _on_message(self, event, data=None) -> None:
         message, _delta = event
@@ -383,10 +404,10 @@ class MidiControls:
         self._submit(action)
 
     def close(self) -> None:
-        self._bank.close()
         if self._watcher is not None:
-            self._watcher.close()  # first: then nothing else touches the port
+            self._watcher.close()  # first: then nothing else touches the port or swaps the bank
             self._watcher = None
+        self._bank.close()
         if self._watch is not None:
             self._watch.close()
             self._watch = None

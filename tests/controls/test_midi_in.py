@@ -364,3 +364,26 @@ def test_a_controller_pulled_out_mid_stream_does_not_crash_the_box(jack):
         if chatty.poll() is None:
             chatty.kill()
             chatty.wait(5)
+
+
+def test_a_pedal_held_when_the_cable_goes_does_not_stay_held(jack):
+    """Kicked out while pressed: no long press fires for it, and the first press after the replug counts."""
+    got: queue.SimpleQueue = queue.SimpleQueue()
+    cfg = config_with(controls={"midi_api": "jack", "midi_in": "fs-pedal", "midi_poll_s": POLL_S,
+                                "long_press_s": 1.0})
+    controller = make_controller()
+    with MidiControls(cfg, got.put, midi_map=MidiMap([MidiBinding("cc", 0, 64, "footswitch")])) as midi:
+        wait_connected()
+        controller.send_message(cc(64, 127))  # down ...
+        assert wait_until(lambda: midi.received == 1)
+        controller.delete()  # ... and the cable goes before the release
+        assert wait_until(lambda: not midi.connected)
+        time.sleep(1.2)  # past the long-press time of a pedal that never came up
+        assert got.empty()
+        controller = make_controller()
+        assert wait_until(lambda: midi.connected)
+        wait_connected()
+        controller.send_message(cc(64, 127))
+        controller.send_message(cc(64, 0))
+        assert got.get(timeout=3) == Action(K.START_STOP, "midi")
+    controller.delete()
