@@ -44,7 +44,7 @@ class PortWatch:
     """One rtmidi ``MidiIn``/``MidiOut`` (``port``, not yet opened; the watch owns it) kept on the port
     ``wanted`` names, through :meth:`poll`.
 
-    ``label`` names the device in the log ("MIDI controller", "MIDI synth"); ``kind`` ("input",
+    ``label`` names the device in the log ("MIDI controller", "MIDI out"); ``kind`` ("input",
     "output") and ``setting`` (the config key) go into :func:`jambox.midi_ports.find_port`'s messages.
     ``on_open(port)`` runs after our port is opened, ``on_close(port)`` before it is closed (both on the
     polling thread), so an input can set its callback (rtmidi forgets it when the port closes) and
@@ -77,9 +77,10 @@ class PortWatch:
         return self.name is not None
 
     def poll(self) -> str | None:
-        """One look at the ports: :data:`CONNECTED` if ours was just opened, :data:`LOST` if it just
-        went away (and nothing came back in its place), else None. Never raises for a missing,
-        vanishing or unlistable port: that is logged once and waited out."""
+        """One look at the ports: :data:`CONNECTED` if ours was just opened, :data:`LOST` if ours just
+        went away (:attr:`connected` says whether a port the name picks was opened in its place in the
+        same look), else None. Never raises for a missing, vanishing or unlistable port: that is
+        logged once and waited out."""
         if self._port is None:  # closed
             return None
         try:
@@ -116,7 +117,7 @@ class PortWatch:
         if why != self._said:
             self._said = why
             if not said:
-                log.warning("%s %r is not there (%s); waiting for it", self.label, self.wanted, why)
+                log.warning("%s %r not connected (%s); waiting for it", self.label, self.wanted, why)
 
     def _lose(self) -> None:
         log.warning("%s %r lost (%s); waiting for it", self.label, self.wanted, self.name)

@@ -56,7 +56,7 @@ def test_a_port_is_opened_when_it_appears_and_closed_when_it_goes(jack_server, c
     w.close()  # twice is fine
     said = [r.getMessage() for r in caplog.records]
     assert said == [
-        "MIDI controller 'fs-pedal' is not there (no MIDI input port matches 'fs-pedal': there are no MIDI input "
+        "MIDI controller 'fs-pedal' not connected (no MIDI input port matches 'fs-pedal': there are no MIDI input "
         "ports (is the device plugged in?)); waiting for it",
         "MIDI controller 'fs-pedal' connected (pedalboard:fs-pedal)",
         "MIDI controller 'fs-pedal' lost (pedalboard:fs-pedal); waiting for it",
