@@ -14,14 +14,15 @@ from jambox.doctor import Check, Context, ok, problem, skip
 from jambox.errors import MidiError, MidiPortAbsentError
 
 
-def _ports(kind: str, wanted: str, api: str, setting: str, label: str, open_rtmidi) -> tuple[str, str | None]:
-    """``(what to say, the fix if it is a problem, else None)`` for one configured port."""
+NO_SYSTEM, AMBIGUOUS = "no MIDI system", "ambiguous"
+
+
+def _port(kind: str, wanted: str, api: str, setting: str, label: str, open_rtmidi) -> tuple[str, str | None]:
+    """``(what to say, None or what is wrong: NO_SYSTEM, AMBIGUOUS)`` for one configured port."""
     try:
         rt = open_rtmidi(kind, api, "jambox-doctor")
     except MidiError as e:
-        return (f"{label} {wanted!r}: {e}",
-                "load the ALSA sequencer (sudo modprobe snd-seq; add snd-seq to /etc/modules) or start JACK, "
-                f"or clear {setting}.")
+        return f"{label} {wanted!r}: {e}", NO_SYSTEM
     try:
         ports = list(rt.get_ports())
     finally:
@@ -31,7 +32,7 @@ def _ports(kind: str, wanted: str, api: str, setting: str, label: str, open_rtmi
     except MidiPortAbsentError:
         return f"{label} waiting for port {wanted!r} (not plugged in or switched on yet; picked up when it appears)", None
     except MidiError as e:
-        return f"{label} {wanted!r}: {e}", f"set {setting} to a name only one port has."
+        return f"{label} {wanted!r}: {e}", AMBIGUOUS
     return f"{label} {wanted!r} on {ports[index]}", None
 
 
@@ -44,11 +45,17 @@ def check_midi(ctx: Context, *, open_rtmidi=midi_ports.open_rtmidi) -> Check:
     wanted = [w for w in wanted if str(w[1]).strip()]
     if not wanted:
         return skip(name, "no MIDI controller (controls.midi_in) or MIDI out (performer.midi_out) configured")
-    said, fixes = [], []
+    said, wrong = [], {NO_SYSTEM: [], AMBIGUOUS: []}
     for kind, port, api, setting, label in wanted:
-        text, fix = _ports(kind, port, api, setting, label, open_rtmidi)
+        text, trouble = _port(kind, port, api, setting, label, open_rtmidi)
         said.append(text)
-        if fix is not None:
-            fixes.append(fix)
+        if trouble is not None:
+            wrong[trouble].append(setting)
+    fixes = []
+    if wrong[NO_SYSTEM]:
+        fixes.append("load the ALSA sequencer (sudo modprobe snd-seq; add snd-seq to /etc/modules) or start JACK, "
+                     f"or clear {' and '.join(wrong[NO_SYSTEM])}.")
+    if wrong[AMBIGUOUS]:
+        fixes.append(f"set {' and '.join(wrong[AMBIGUOUS])} to a name only one port has.")
     message = "; ".join(said)
     return problem(name, message, " ".join(fixes)) if fixes else ok(name, message)

@@ -69,5 +69,6 @@ def test_no_midi_system_is_a_problem_with_a_fix():
     def no_midi(kind, api, client):
         raise MidiError(f"no MIDI {kind} system (is /dev/snd/seq there? load snd-seq, or start JACK): ...")
 
-    c = check_midi(ctx(controls={"midi_in": "fs-pedal"}), open_rtmidi=no_midi)
-    assert c.status == PROBLEM and "no MIDI input system" in c.message and "snd-seq" in c.fix
+    c = check_midi(ctx(controls={"midi_in": "fs-pedal"}, performer={"midi_out": "volca"}), open_rtmidi=no_midi)
+    assert c.status == PROBLEM and "no MIDI input system" in c.message and "no MIDI output system" in c.message
+    assert c.fix.count("snd-seq") == 1 and c.fix.endswith("or clear controls.midi_in and performer.midi_out.")
