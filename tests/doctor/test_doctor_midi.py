@@ -71,4 +71,4 @@ def test_no_midi_system_is_a_problem_with_a_fix():
 
     c = check_midi(ctx(controls={"midi_in": "fs-pedal"}, performer={"midi_out": "volca"}), open_rtmidi=no_midi)
     assert c.status == PROBLEM and "no MIDI input system" in c.message and "no MIDI output system" in c.message
-    assert c.fix.count("snd-seq") == 1 and c.fix.endswith("or clear controls.midi_in and performer.midi_out.")
+    assert c.fix.count("modprobe") == 1 and c.fix.endswith("or clear controls.midi_in and performer.midi_out.")
