@@ -36,6 +36,7 @@ RELEASE_DB = 30.0  # a note has ended once its level falls this far below its pe
 WINDOW_PERIODS = 2.2  # the pitch window, in periods of the lowest note
 MAX_REVISIONS = 1  # a note's pitch is corrected at most once, past its attack
 RECHECK_EVERY_HOPS = 3
+FOLLOW_EVERY_HOPS = 6  # once the pitch is heard again, it is followed this often for a legato change
 RECHECK_SKIP_S = 0.08  # the re-check looks only past the attack
 RECHECK_UNTIL_S = 0.4  # ... and only this long into the note
 STREAM_SETTLE_S = 0.06  # an onset while the stream starts is a note only once its level falls
@@ -48,6 +49,8 @@ SOFT_THRESHOLD = 0.3
 ATTACK_S = 0.08  # a second onset this soon after the last is the same attack (a 16th at 180 bpm is 83 ms)
 CANDIDATE_WAIT_S = 0.12  # an onset with no level rise waits this long for a new pitch to confirm it
 CHANGE_SEMITONES = 0.6  # a legato note's pitch lies this far from the sounding note's, or more
+DIP_DB = 10.0  # the level falling this much and rising as much again, quickly, is a new note
+DIP_BACK_S = 0.015  # ... which began about this long before its level (over a period of the lowest note) bottomed
 GATE_DB = 12.0  # out of silence to this far above the silence line, with no onset fired: a note began
 # aubio compensates its onset detector's delay; on the rendered bass the remaining bias is a few ms
 # (finger and pick attacks read 10-20 ms late, see the bench), so nothing more is taken off
@@ -134,6 +137,8 @@ class NoteTracker:
         self._max_wait = int(MAX_PITCH_WAIT_S * self.sample_rate)
         self._settling = int(STREAM_SETTLE_S * self.sample_rate)
         self._energies = np.zeros(LEVEL_HOPS)
+        # the dip detector's level spans a period of the lowest note, or it sees each period's swing
+        self._slow_energies = np.zeros(max(LEVEL_HOPS, int(np.ceil(1.1 * self.sample_rate / lowest_hz / self.hop_size))))
         self._hops = 0
         self._recheck_skip = int(RECHECK_SKIP_S * self.rate)
         self._recheck_until = int(RECHECK_UNTIL_S * self.sample_rate)
@@ -145,6 +150,9 @@ class NoteTracker:
         self._note: _Pending | None = None
         self._candidate: _Candidate | None = None
         self._candidate_wait = int(CANDIDATE_WAIT_S * self.sample_rate)
+        self._dip_back = int(DIP_BACK_S * self.sample_rate)
+        self._dip_high = self._dip_low = -120.0
+        self._dip_low_at = 0
         self.level_db = -120.0
         self._levels = np.full(RISE_HOPS + 1, -120.0)  # recent hop levels, a ring indexed by hop count
 
@@ -165,11 +173,13 @@ class NoteTracker:
             self._ring[: end - len(self._ring)] = d[cut:]
         self._written += len(d)
         self.now += len(hop)
-        self._energies[self._hops % LEVEL_HOPS] = float(np.dot(d, d)) / max(1, len(d))
+        energy = float(np.dot(d, d)) / max(1, len(d))
+        self._energies[self._hops % LEVEL_HOPS] = energy
+        self._slow_energies[self._hops % len(self._slow_energies)] = energy
         self._hops += 1
         # over several hops: a hop can be shorter than one period of a low note (or of mains hum)
         self.level_db = 10.0 * np.log10(float(self._energies.mean()) + 1e-12)
-        self._levels[self._written // len(d) % len(self._levels)] = self.level_db
+        self._levels[(self._hops - 1) % len(self._levels)] = self.level_db
         fired = False
         self._pending[self._pending_n:self._pending_n + len(d)] = d
         self._pending_n += len(d)
@@ -197,6 +207,14 @@ class NoteTracker:
             # frames (a note at sample 0) and some soft ones (fretless, synth): the level gate hears it
             fired = True
             last = max(0, self.now - 2 * len(hop)) // self.factor
+        if self._dipped() and not fired and self.now > self._settling \
+                and self.level_db > self.silence_db + GATE_DB \
+                and (self._note is None or self.now - self._note.onset >= self._attack):
+            # the level fell and came back: a re-attack that no detector marked (the same pitch
+            # played again, where the old voice's release and the new attack cancel; a note
+            # after a short rest in noise). The new note began about where the level bottomed
+            fired = True
+            last = max(0, self._dip_low_at - self._dip_back) // self.factor
         if fired:
             at = max(0, last * self.factor - self.onset_delay)
             if self.now <= self._settling:
@@ -282,7 +300,7 @@ class NoteTracker:
         fretless slide, a synth's soft re-attack), which no energy onset may mark.
         """
         note.hops += 1
-        if note.hops % RECHECK_EVERY_HOPS:
+        if note.hops % (FOLLOW_EVERY_HOPS if note.confirmed else RECHECK_EVERY_HOPS):
             return
         first = note.onset_d + self._recheck_skip
         n = min(self._written - first, self._window)
@@ -372,6 +390,25 @@ class NoteTracker:
         offset = max(t, note.onset + 1)
         events.append(Note(onset=note.onset, pitch=note.pitch, velocity=note.velocity,
                            emitted_at=note.emitted_at, offset=offset))
+
+    def _dipped(self) -> bool:
+        """Has the level fallen DIP_DB from a high and risen DIP_DB again, the rise within RISE_HOPS?"""
+        level = 10.0 * np.log10(float(self._slow_energies.mean()) + 1e-12)
+        if level >= self._dip_high:
+            self._dip_high = self._dip_low = level
+            self._dip_low_at = self.now
+            return False
+        if level < self._dip_low:
+            self._dip_low, self._dip_low_at = level, self.now
+            return False
+        if self.now - self._dip_low_at > RISE_HOPS * self.hop_size:
+            self._dip_high = self._dip_low = level  # a slow swell, not a re-attack: start again from here
+            self._dip_low_at = self.now
+            return False
+        if self._dip_high - self._dip_low >= DIP_DB and level - self._dip_low >= DIP_DB:
+            self._dip_high = self._dip_low = level
+            return True
+        return False
 
     def _rose(self) -> bool:
         """A re-attack raises the level; flux peaks inside a steady note (beating partials) do not."""
