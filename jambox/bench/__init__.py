@@ -1,3 +1,3 @@
 """``jambox bench``: each area measures itself in ``jambox.bench.<area>.run(quick) -> dict``."""
 
-AREAS = ("listener", "model", "generator", "engine", "controls", "memory", "appliance")
+AREAS = ("listener", "model", "generator", "engine", "controls", "midi", "memory", "appliance")
