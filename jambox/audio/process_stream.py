@@ -34,6 +34,19 @@ OPEN_TIMEOUT_S = 30.0  # the audio process imports numpy and sounddevice and ope
 COMMAND_TIMEOUT_S = 4.0  # start, stop, close (the process bounds PortAudio's own at 2 s)
 
 
+def run_stream_class(audio_config) -> type:
+    """The stream ``jambox run`` uses: the audio process (the callback off the engine's GIL) where the
+    system can share the memory (Linux) and ``audio.callback_process`` is on, else the in-process one."""
+    from jambox.audio.shared import supported
+    from jambox.audio.stream import SoundDeviceStream
+
+    if audio_config.callback_process and supported():
+        return ProcessStream
+    if audio_config.callback_process:
+        log.info("the audio callback runs in this process: this system has no memfd_create")
+    return SoundDeviceStream
+
+
 class ProcessStream(DeviceStream):
     """A duplex stream (the interface of SoundDeviceStream) whose callback runs in an audio process."""
 

@@ -10,7 +10,9 @@
    latency, clips to -1..1, and rings the doorbells of the threads waiting for it.
 
 It never logs, takes a lock, allocates an array, or calls the model; its counters are plain ints
-and its per-block times go into a preallocated array for ``jambox bench``.
+and its per-block times go into a preallocated array for ``jambox bench``. At a block the device
+flags as an xrun it also checks the device's clock, and where the device lost frames it moves the
+stream clock on with it (:meth:`DuplexCallback.resync`): stream time stays the device's frames.
 
 Two streams implement the same small interface (``open(callback)``, ``start``, ``stop``, ``close``,
 ``alive``, ``latency``, ``failure``, ``on_stopped``): :class:`SoundDeviceStream` (PortAudio through
@@ -142,6 +144,7 @@ class DuplexCallback:
         c = self.counters
         if not self._tid[0]:  # once: the engine sets its threads' priorities against this one
             self._tid[0] = threading.get_native_id()
+        resynced = 0
         if status:
             overflow, underflow = status.input_overflow, status.output_underflow
             if overflow:
@@ -151,8 +154,8 @@ class DuplexCallback:
             if overflow or underflow:
                 c.xrun_blocks += 1
                 if time_info is not None and self._device_origin is not None and self.sample_rate:
-                    self.resync(round((time_info.inputBufferAdcTime - self._device_origin) * self.sample_rate),
-                                frames)
+                    resynced = self.resync(round((time_info.inputBufferAdcTime - self._device_origin)
+                                                 * self.sample_rate), frames)
         elif self._device_origin is None and time_info is not None and self.sample_rate:
             # the device's clock at stream frame 0 (the first clean block ties the two)
             self._device_origin = time_info.inputBufferAdcTime - c.frames / self.sample_rate
@@ -171,8 +174,9 @@ class DuplexCallback:
         got = self.output_ring.read_into(acc, advance_all=True)
         if got < frames:
             acc[got:].fill(0)
-            c.underruns += 1
-            c.underrun_frames += frames - got
+            if not resynced:  # after a resync past what was rendered, the silence is the device's doing
+                c.underruns += 1
+                c.underrun_frames += frames - got
         dry = self._dry[:frames]
         np.multiply(mono, self.dry, out=dry)
         out_ch = outdata.shape[1]

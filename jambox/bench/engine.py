@@ -11,10 +11,13 @@
   real time (the full chain on the looped demo riff where the model is there, the probe chain
   otherwise): callback time per block (p50/p99/max), xruns, late notes, RSS before and after.
 - **jack**: the same engine on a real PortAudio stream over JACK's dummy backend at 128 frames, in
-  real time: xruns and callback times as a sound card would drive it, with the callback in its own
-  audio process (``jambox run``'s way) and in the engine's process (where it waits for the GIL). (The in-memory run's callback
-  times include waiting for the GIL while the engine's threads run flat out, faster than real time;
-  the JACK figures are the ones a sound card sees.)
+  real time: the box's own xruns, the device's (JACK's late cycles, per minute) and callback times as
+  a sound card would drive it, on the stream ``jambox run`` uses (the callback in its own audio
+  process) and, in the full run, the in-process callback (where it waits for the GIL); each on a
+  realtime server (where the machine allows SCHED_FIFO) and a non-realtime one, with the load
+  average (late cycles depend on it). (The in-memory run's callback times include waiting for the
+  GIL while the engine's threads run flat out, faster than real time; the JACK figures are the ones
+  a sound card sees.)
 """
 
 from __future__ import annotations
@@ -183,50 +186,78 @@ def long_run(quick: bool) -> dict:
 
 
 def jack_run(quick: bool) -> dict:
-    """Real time on PortAudio over JACK's dummy backend (128 frames), the callback in its own audio
-    process (as ``jambox run`` runs it) and, for comparison, in the engine's process."""
+    """Real time on PortAudio over JACK's dummy backend (128 frames), on the stream ``jambox run`` uses
+    (the callback in its own audio process where the system allows), on a realtime server (``jackd
+    -R``, where this machine allows SCHED_FIFO) and a non-realtime one; without ``quick``, also the
+    in-process callback for comparison. Keys: ``jack_{rt,nonrt}_{run,in_process}_*``."""
     import shutil
 
     if shutil.which("jackd") is None:
         return {"jack": "jackd not installed (Debian's jackd2)"}
-    from jambox.audio import devices
-    from jambox.audio.jackd import JackServer
-    from jambox.audio.process_stream import ProcessStream
-    from jambox.audio.shared import supported
+    from jambox.audio.jackd import realtime_allowed
+    from jambox.audio.process_stream import run_stream_class
     from jambox.audio.stream import SoundDeviceStream
-    from jambox.engine.live import LiveEngine
 
     seconds = 5.0 if quick else 30.0
     cfg = _config(block_size=128)
-    figures: dict = {"jack_seconds_each": seconds}
-    kinds = [("process", ProcessStream)] if supported() else []
-    kinds.append(("in_process", SoundDeviceStream))
-    server = JackServer(SR, 128).start()
-    with server.portaudio():
-        dev = devices.resolve("system, JACK", "input")
-        for name, stream_class in kinds:
-            chain, why = _full_chain(cfg)  # the logic thread busy in aubio and the model, as live
-            if chain is None:
-                chain = ProbeChain(cfg, lead=SR // 10)
-            figures[f"jack_{name}_chain"] = "full chain" if why is None else "probe chain"
-            stream = stream_class(dev, dev, SR, 128, 1, 2)
-            engine = LiveEngine(cfg, chain, stream, realtime=True)  # as jambox run does
-            try:
-                engine.start()
-                time.sleep(seconds)
-            finally:
-                engine.stop()
-                chain.close()
-            c = engine.counters()
-            minutes = max(c["stream_seconds"], 1e-9) / 60
-            figures.update({
-                f"jack_{name}_xruns_per_minute": round(c["xruns"] / minutes, 1),
-                f"jack_{name}_device_xrun_flags": c["device_xrun_flags"],
-                f"jack_{name}_callback_us_p50": c["callback_us_p50"],
-                f"jack_{name}_callback_us_p99": c["callback_us_p99"],
-                f"jack_{name}_callback_us_max": c["callback_us_max"],
-            })
-        figures["jack_latency_compensation_samples"] = c["latency_compensation_samples"]
+    run_class = run_stream_class(cfg.audio)
+    figures: dict = {"jack_seconds_each": seconds, "jack_run_stream": run_class.kind,
+                     "jack_realtime_allowed": realtime_allowed()}
+    kinds = [("run", run_class)]
+    if not quick and run_class is not SoundDeviceStream:
+        kinds.append(("in_process", SoundDeviceStream))
+    for realtime in ([True] if figures["jack_realtime_allowed"] else []) + [False]:
+        figures.update(_jack_server_run(cfg, realtime, kinds, seconds))
+    return figures
+
+
+def _jack_server_run(cfg, realtime: bool, kinds, seconds: float) -> dict:
+    """One JACK server (realtime or not), each stream kind on it in turn for ``seconds``."""
+    import re
+    import tempfile
+    from pathlib import Path
+
+    from jambox.audio import devices
+    from jambox.audio.jackd import JackServer
+    from jambox.engine.live import LiveEngine
+
+    figures: dict = {}
+    with tempfile.TemporaryDirectory(prefix="jambox-bench-jack-") as tmp:
+        log_path = Path(tmp) / "jackd.log"
+        server = JackServer(SR, 128, realtime=realtime, log_path=log_path).start()
+        tag = "rt" if server.realtime else "nonrt"
+        with server.portaudio():
+            dev = devices.resolve("system, JACK", "input")
+            for name, stream_class in kinds:
+                chain, why = _full_chain(cfg)  # the logic thread busy in aubio and the model, as live
+                if chain is None:
+                    chain = ProbeChain(cfg, lead=SR // 10)
+                key = f"jack_{tag}_{name}"
+                figures[f"{key}_chain"] = "full chain" if why is None else "probe chain"
+                stream = stream_class(dev, dev, SR, 128, 1, 2)
+                engine = LiveEngine(cfg, chain, stream, realtime=True)  # as jambox run does
+                load = os.getloadavg()[0]
+                driver_before = len(re.findall("XRun", log_path.read_text(errors="replace")))
+                try:
+                    engine.start()
+                    time.sleep(seconds)
+                finally:
+                    engine.stop()
+                    chain.close()
+                c = engine.counters()
+                minutes = max(c["stream_seconds"], 1e-9) / 60
+                figures.update({
+                    f"{key}_box_xruns": c["underruns"] + c["input_overruns"],  # the box's own: no accompaniment ready, input ring full
+                    f"{key}_device_xruns_per_minute": round(c["device_xruns"] / minutes, 1),
+                    f"{key}_server_late_cycles": len(re.findall("XRun", log_path.read_text(errors="replace")))
+                    - driver_before,  # jackd's own count: the same late cycles, seen by the server
+                    f"{key}_resyncs": c["device_resyncs"],
+                    f"{key}_callback_us_p50": c["callback_us_p50"],
+                    f"{key}_callback_us_p99": c["callback_us_p99"],
+                    f"{key}_callback_us_max": c["callback_us_max"],
+                    f"{key}_load_1min": round(load, 2),
+                })
+            figures["jack_latency_compensation_samples"] = c["latency_compensation_samples"]
     return figures
 
 

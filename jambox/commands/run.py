@@ -233,6 +233,7 @@ class _Runner:
     def _open(self):
         """Resolve the devices, build the stream, the chain and the engine (nothing started yet)."""
         from jambox.audio import devices
+        from jambox.audio.process_stream import run_stream_class
         from jambox.engine.chain import Chain
         from jambox.engine.live import LiveEngine
 
@@ -241,7 +242,7 @@ class _Runner:
         out_dev = devices.resolve(args.output_device or args.device or a.output_device, "output")
         self.on_jack = devices.is_jack(in_dev, "input") or devices.is_jack(out_dev, "output")
         out_channels = min(2, _max_channels(out_dev, "output"))
-        stream = _stream_class(a)(in_dev, out_dev, a.sample_rate, a.block_size, a.input_channel, out_channels)
+        stream = run_stream_class(a)(in_dev, out_dev, a.sample_rate, a.block_size, a.input_channel, out_channels)
         chain = Chain(self.config, model=self.model, memory=self.memory, seed=self.seed)
         try:
             engine = LiveEngine(self.config, chain, stream, stop_event=self.stop.event, realtime=True)
@@ -298,21 +299,6 @@ class _Runner:
     def _quit(self) -> None:
         self.quit.set()
         self.stop.event.set()
-
-
-def _stream_class(audio_config):
-    """The audio process's stream (the callback off this process's GIL) where the system can share the
-    memory (Linux) and ``audio.callback_process`` is on; the in-process stream otherwise."""
-    from jambox.audio.shared import supported
-    from jambox.audio.stream import SoundDeviceStream
-
-    if audio_config.callback_process and supported():
-        from jambox.audio.process_stream import ProcessStream
-
-        return ProcessStream
-    if audio_config.callback_process:
-        log.info("the audio callback runs in this process: this system has no memfd_create")
-    return SoundDeviceStream
 
 
 def _max_channels(device: int | None, kind: str) -> int:

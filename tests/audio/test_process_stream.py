@@ -18,13 +18,18 @@ SR = 48000
 LAYOUT = Layout(SR, 1, 4096, 2)
 
 
+SERVER: list[JackServer] = []  # the module's server, for the tests that ask whether it is realtime
+
+
 @pytest.fixture(scope="module")
 def jack_device(tmp_path_factory):
     server = JackServer(SR, 128, log_path=tmp_path_factory.mktemp("jack") / "jackd.log").start()
+    SERVER.append(server)
     with server.portaudio():
         from jambox.audio.devices import resolve
 
         yield resolve("system, JACK", "input")
+    SERVER.clear()
 
 
 def engine_side(stream, bell=None):
@@ -58,6 +63,8 @@ def test_the_callback_runs_in_the_audio_process_and_the_engine_sees_it_live(jack
 
         assert sd._initialized == 0  # this process's PortAudio (an active JACK client of its own) is down meanwhile
         assert os.path.exists(f"/proc/{pid}/task/{callback.thread_id}")  # the callback thread is the audio process's
+        realtime = os.sched_getscheduler(callback.thread_id) == os.SCHED_FIFO
+        assert realtime is SERVER[0].realtime  # libjack makes it realtime exactly on a realtime server
         assert not os.path.exists(f"/proc/{os.getpid()}/task/{callback.thread_id}")
     finally:
         stream.stop()
