@@ -15,7 +15,8 @@
   a sound card would drive it, on the stream ``jambox run`` uses (the callback in its own audio
   process) and, in the full run, the in-process callback (where it waits for the GIL); each on a
   realtime server (where the machine allows SCHED_FIFO) and a non-realtime one, with the load
-  average (late cycles depend on it). (The in-memory run's callback times include waiting for the
+  average (late cycles depend on it) and, beside it, the late cycles a do-nothing client sees on the
+  same server (``jack_*_reference_xruns_per_minute``: the machine's share, without the box). (The in-memory run's callback times include waiting for the
   GIL while the engine's threads run flat out, faster than real time; the JACK figures are the ones
   a sound card sees.)
 """
@@ -258,7 +259,39 @@ def _jack_server_run(cfg, realtime: bool, kinds, seconds: float) -> dict:
                     f"{key}_load_1min": round(load, 2),
                 })
             figures["jack_latency_compensation_samples"] = c["latency_compensation_samples"]
-    return figures
+            figures[f"jack_{tag}_reference_xruns_per_minute"] = _reference_client(server, seconds)
+    return figures  # (leaving server.portaudio() stopped the server)
+
+
+def _reference_client(server, seconds: float):
+    """Late cycles a do-nothing client (ports on the dummy driver's, silence out) sees on ``server`` in
+    ``seconds``, per minute: what the machine causes without the box (JACK reports every late cycle
+    to every client). None without the JACK-Client package (a test dependency)."""
+    try:
+        import jack
+    except (ImportError, OSError):
+        return None
+    client = jack.Client("jambox-bench-reference", servername=server.name, no_start_server=True)
+    xruns = [0]
+    try:
+        inp = client.inports.register("in")
+        outs = [client.outports.register(f"out_{i}") for i in (1, 2)]
+
+        def process(frames):
+            for port in outs:
+                port.get_array().fill(0)
+
+        client.set_process_callback(process)
+        client.set_xrun_callback(lambda delay: xruns.__setitem__(0, xruns[0] + 1))
+        client.activate()
+        client.connect("system:capture_1", inp)
+        for port, name in zip(outs, ("system:playback_1", "system:playback_2")):
+            client.connect(port, name)
+        time.sleep(seconds)
+        client.deactivate()
+    finally:
+        client.close()
+    return round(xruns[0] / (seconds / 60), 1)
 
 
 def run(quick: bool) -> dict:

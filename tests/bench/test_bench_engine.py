@@ -16,6 +16,7 @@ def test_the_jack_figures_are_for_the_run_path_on_each_kind_of_server():
         key = f"jack_{tag}_run"
         assert isinstance(f[f"{key}_box_xruns"], int) and f[f"{key}_box_xruns"] >= 0, f  # held to 0 by the JACK minute test
         assert f[f"{key}_load_1min"] >= 0
+        assert f[f"jack_{tag}_reference_xruns_per_minute"] >= 0  # the machine's share (JACK-Client is a test dependency)
         assert f[f"{key}_device_xruns_per_minute"] >= 0 and f[f"{key}_server_late_cycles"] >= 0
         assert 0 < f[f"{key}_callback_us_p50"] <= f[f"{key}_callback_us_p99"] <= f[f"{key}_callback_us_max"]
     assert not any(k.startswith("jack_rt_") for k in f) or realtime_allowed()
