@@ -142,31 +142,43 @@ class JackServer:
             self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.PIPE, env=self.env)
             self._log_stderr()
             deadline = time.monotonic() + timeout_s
-            while time.monotonic() < deadline and self.proc.poll() is None and not self._server_answers():
+            up = False
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                if self._server_answers():
+                    up = True
+                    break
                 time.sleep(0.1)
             if self.proc.poll() is None:
                 break
             self._stderr_thread.join(timeout=5)
-            if "Too many servers" in self._stderr_tail and time.monotonic() < slots_deadline:
+            retry = time.monotonic() < slots_deadline and not self._named
+            if retry and "Too many servers" in self._stderr_tail:
                 self.stop()
-                dead = [] if self._named else dead_registered_names()
+                dead = dead_registered_names()
                 if dead:  # take over a killed server's slot (jackd reclaims it for the same name)
-                    self.name = dead[0]
-                    cmd[cmd.index("--name") + 1] = self.name
+                    self._rename(cmd, dead[0])
                 else:
                     time.sleep(1.0)
+                continue
+            if retry and "already active" in self._stderr_tail:  # another start took the same dead slot
+                self.stop()
+                self._rename(cmd, f"jambox-{os.getpid()}-{uuid.uuid4().hex[:8]}")
                 continue
             status = self.proc.returncode
             self.stop()
             raise AudioDeviceError(f"jackd (server {self.name}) exited with status {status}: "
                                    f"{self._stderr_tail.strip()[-300:] or 'no message'}"
                                    + (f"; see {self.log_path}" if self.log_path else ""))
-        if time.monotonic() >= deadline:
+        if not up:
             self.stop()
             raise AudioDeviceError(f"jackd (server {self.name}) did not come up within {timeout_s:g} s")
         if self.realtime:
             self.realtime = realtime_threads(self.proc.pid) > 0
         return self
+
+    def _rename(self, cmd: list[str], name: str) -> None:
+        self.name = name
+        cmd[cmd.index("--name") + 1] = name
 
     def _log_stderr(self) -> None:
         """jackd's stderr into the log (where there is one), its last lines kept for an error message."""
