@@ -14,6 +14,7 @@ and a musician hears each new pitch as a new note.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import aubio
@@ -136,9 +137,9 @@ class NoteTracker:
         self._settle = int(SETTLE_S * self.rate)
         self._max_wait = int(MAX_PITCH_WAIT_S * self.sample_rate)
         self._settling = int(STREAM_SETTLE_S * self.sample_rate)
-        self._energies = np.zeros(LEVEL_HOPS)
+        self._energies = [0.0] * LEVEL_HOPS  # Python floats: numpy's reductions cost more than the sums on 4 values
         # the dip detector's level spans a period of the lowest note, or it sees each period's swing
-        self._slow_energies = np.zeros(max(LEVEL_HOPS, int(np.ceil(1.1 * self.sample_rate / lowest_hz / self.hop_size))))
+        self._slow_energies = [0.0] * max(LEVEL_HOPS, int(np.ceil(1.1 * self.sample_rate / lowest_hz / self.hop_size)))
         self._hops = 0
         self._recheck_skip = int(RECHECK_SKIP_S * self.rate)
         self._recheck_until = int(RECHECK_UNTIL_S * self.sample_rate)
@@ -178,7 +179,7 @@ class NoteTracker:
         self._slow_energies[self._hops % len(self._slow_energies)] = energy
         self._hops += 1
         # over several hops: a hop can be shorter than one period of a low note (or of mains hum)
-        self.level_db = 10.0 * np.log10(float(self._energies.mean()) + 1e-12)
+        self.level_db = 10.0 * math.log10(sum(self._energies) / LEVEL_HOPS + 1e-12)
         self._levels[(self._hops - 1) % len(self._levels)] = self.level_db
         fired = False
         self._pending[self._pending_n:self._pending_n + len(d)] = d
@@ -393,7 +394,7 @@ class NoteTracker:
 
     def _dipped(self) -> bool:
         """Has the level fallen DIP_DB from a high and risen DIP_DB again, the rise within RISE_HOPS?"""
-        level = 10.0 * np.log10(float(self._slow_energies.mean()) + 1e-12)
+        level = 10.0 * math.log10(sum(self._slow_energies) / len(self._slow_energies) + 1e-12)
         if level >= self._dip_high:
             self._dip_high = self._dip_low = level
             self._dip_low_at = self.now
