@@ -81,6 +81,7 @@ def serve(setup: dict, commands, replies: _Replies) -> None:
     except Exception as e:  # noqa: BLE001 - every start-up error goes back to the engine, which raises it
         replies.send(_error(e))
         return
+    callback.follow_device_clock = not stream.on_jack  # JACK's frames never skip (see DuplexCallback.resync)
     _no_collector_pauses()
     replies.send({"ok": "open", "latency": list(stream.latency), "names": list(stream.device_names),
                   "on_jack": stream.on_jack, "pid": os.getpid()})

@@ -43,7 +43,8 @@ STOP_TIMEOUT_S = 2.0  # how long stopping or closing a stream may take before it
 
 
 _COUNTER_NAMES = ("blocks", "frames", "underruns", "underrun_frames", "input_overruns", "input_overflow_flags",
-                  "output_underflow_flags", "oversize_blocks", "xrun_blocks", "resyncs", "dropped_frames")
+                  "output_underflow_flags", "oversize_blocks", "xrun_blocks", "resyncs", "dropped_frames",
+                  "slip_frames")
 
 
 class CallbackCounters:
@@ -55,7 +56,8 @@ class CallbackCounters:
       ``xrun_blocks``: blocks that carried either (JACK sets both for one late cycle);
     - ``oversize_blocks``: blocks larger than MAX_FRAMES (silence written);
     - ``resyncs``, ``dropped_frames``: device xruns that lost frames, and how many (see
-      :meth:`DuplexCallback.resync`).
+      :meth:`DuplexCallback.resync`); ``slip_frames``: on a stream whose frames never skip (JACK),
+      how far the device's wall clock ran past them at xruns (counted, not re-synced).
     """
 
     SLOTS = len(_COUNTER_NAMES)
@@ -119,6 +121,9 @@ class DuplexCallback:
         self._clock = time.perf_counter_ns
         self.sample_rate = float(sample_rate) if sample_rate else 0.0
         self._device_origin: float | None = None  # the device's clock (s) at the first block's first input frame
+        # Whether the device's clock counts frames (re-sync to it), or only wall time over frames that
+        # never skip (JACK: count the slip). Set by whoever opens the stream and so knows the host API.
+        self.follow_device_clock = True
         self._zeros = np.zeros(MAX_FRAMES, np.float32)
 
     @property
@@ -214,10 +219,19 @@ class DuplexCallback:
         more (PortAudio's times jitter by a frame or two) is closed: that much silence goes into the
         input ring (what the device heard meanwhile is lost; the listener hears a gap, in time), the
         output ring skips the accompaniment for frames that were never played, and the count moves
-        on. Returns the frames re-synced (0 when the device lost none)."""
+        on. Returns the frames re-synced (0 when the device lost none).
+
+        Not on JACK (``follow_device_clock`` off): a JACK cycle that comes late still hands over the
+        next frames (JACK's frame counter advances by one period per cycle, measured: 0 frames
+        skipped over 12 late cycles in 20 s), while PortAudio's time info there follows the wall
+        clock. The difference is the graph running late, not frames lost: it is counted
+        (``slip_frames``) and the stream stays on JACK's frames, which every other client shares."""
         c = self.counters
-        gap = int(device_frame) - c.frames
+        gap = int(device_frame) - c.frames - c.slip_frames
         if gap < max(1, frames // 2):
+            return 0
+        if not self.follow_device_clock:
+            c.slip_frames += gap
             return 0
         c.resyncs += 1
         c.dropped_frames += gap

@@ -134,6 +134,9 @@ class LiveEngine:
         self.stream.on_stopped = self._stream_stopped
         self.stream.open(self.callback)
         self._started.append("stream-open")
+        # JACK's frames never skip: its late cycles are not re-synced (for a callback in the audio
+        # process, that process decides the same)
+        self.callback.follow_device_clock = not getattr(self.stream, "on_jack", False)
         in_lat, out_lat = self.stream.latency
         self.offset = int(round((in_lat + out_lat) * self.sample_rate))
         midi = getattr(self.chain.performer, "midi", None)
@@ -340,6 +343,7 @@ class LiveEngine:
             "device_xruns": c.xrun_blocks,  # blocks flagged (JACK flags a late cycle as both overflow and underflow)
             "device_resyncs": c.resyncs,  # xruns that lost frames: the stream clock moved on with the device
             "device_dropped_frames": c.dropped_frames,
+            "device_slip_frames": c.slip_frames,  # JACK: its wall clock past its frames at late cycles (not re-synced)
             "stale_output_frames": self.output_ring.stale,
             "latency_compensation_samples": self.offset,
             "render_ahead_frames": self.ahead,

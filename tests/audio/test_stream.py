@@ -267,3 +267,17 @@ def test_memory_stream_loses_a_block_and_flags_the_next_with_its_own_clock():
     assert seen[2][2] == src[384]  # the lost block's input never came
     assert np.all(stream.recorded[256:384] == 0) and np.all(stream.recorded[384:] == 1)
     assert stream.dropped_blocks == 1
+
+
+def test_on_jack_a_late_cycle_is_counted_as_slip_and_the_stream_stays_on_jacks_frames():
+    inp, out = FrameRing(4096, 1), FrameRing(4096, 2)
+    cb = DuplexCallback(inp, out, dry_level=0.0, sample_rate=SR)
+    cb.follow_device_clock = False  # what the engine sets for a JACK stream
+    out.write(np.zeros((1024, 2), np.float32))
+    block = np.ones((128, 1), np.float32)
+    cb(block, np.zeros((128, 2), np.float32), 128, TimeInfo(0), Flags())
+    cb(block, np.zeros((128, 2), np.float32), 128, TimeInfo(128 + 960), Flags(True, True))  # 20 ms late
+    cb(block, np.zeros((128, 2), np.float32), 128, TimeInfo(256 + 960 + 1), Flags(False, True))  # late again, no further
+    c = cb.counters
+    assert (c.resyncs, c.dropped_frames, c.slip_frames) == (0, 0, 960)
+    assert c.frames == 384 and inp.written == 384 and out.read == 384  # nothing inserted, nothing skipped
