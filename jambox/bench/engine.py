@@ -252,7 +252,8 @@ def _jack_server_run(cfg, realtime: bool, kinds, seconds: float) -> dict:
                     f"{key}_device_xruns_per_minute": round(c["device_xruns"] / minutes, 1),
                     f"{key}_server_late_cycles": len(re.findall("XRun", log_path.read_text(errors="replace")))
                     - driver_before,  # jackd's own count: the same late cycles, seen by the server
-                    f"{key}_resyncs": c["device_resyncs"],
+                    f"{key}_resyncs": c["device_resyncs"],  # 0 on JACK: its frames never skip
+                    f"{key}_slip_frames": c["device_slip_frames"],  # JACK's wall clock past its frames at late cycles
                     f"{key}_callback_us_p50": c["callback_us_p50"],
                     f"{key}_callback_us_p99": c["callback_us_p99"],
                     f"{key}_callback_us_max": c["callback_us_max"],
