@@ -49,6 +49,7 @@ SOFT_METHOD = "complex"  # a second detector for soft attacks: it only proposes 
 SOFT_THRESHOLD = 0.3
 ATTACK_S = 0.08  # a second onset this soon after the last is the same attack (a 16th at 180 bpm is 83 ms)
 CANDIDATE_WAIT_S = 0.12  # an onset with no level rise waits this long for a new pitch to confirm it
+LEGATO_DROP_DB = 12.0  # a new pitch heard this far below the note's peak is the floor's (noise, a hum), not a legato note
 CHANGE_SEMITONES = 0.6  # a legato note's pitch lies this far from the sounding note's, or more
 DIP_DB = 10.0  # the level falling this much and rising as much again, quickly, is a new note
 DIP_BACK_S = 0.015  # ... which began about this long before its level (over a period of the lowest note) bottomed
@@ -321,7 +322,8 @@ class NoteTracker:
             return
         note.last_estimate = None
         if note.confirmed:
-            if abs(r[0] - note.estimate) >= CHANGE_SEMITONES and not note.held:
+            if abs(r[0] - note.estimate) >= CHANGE_SEMITONES and not note.held \
+                    and self.level_db >= note.peak_db - LEGATO_DROP_DB:
                 # YIN reads the new pitch once the first part of its window is past the change
                 at = max(note.onset + self._min_gap, (note.change_from - self._settle) * self.factor)
                 self._start_legato(at, r[0], events)
@@ -361,7 +363,8 @@ class NoteTracker:
             return
         self._candidate = None
         current = note.estimate if note.estimate is not None else float(note.pitch)
-        if abs(r[0] - current) < CHANGE_SEMITONES or int(round(r[0])) == note.pitch:
+        if abs(r[0] - current) < CHANGE_SEMITONES or int(round(r[0])) == note.pitch \
+                or self.level_db < note.peak_db - LEGATO_DROP_DB:
             return  # the same pitch: a peak inside the note
         self._start_legato(c.onset, r[0], events)
 

@@ -118,3 +118,19 @@ def test_a_repeated_note_in_noise_is_heard_again(cfg, base, index):
     assert repeats >= 10  # the line is mostly one pitch played again and again
     heard = notes_of(cfg, clip.audio)
     assert note_f([(t, p) for t, _, p in clip.notes], [(n.onset / SR, n.pitch) for n in heard]) >= 0.9
+
+
+def test_a_fast_decaying_slap_in_hum_is_not_split_into_new_notes(cfg):
+    """A slap rings down fast to the level of a mains hum; the hum's pitch, read late in the note,
+    is no legato new note."""
+    from dataclasses import replace
+
+    from jambox.listen.scoring import note_f
+    from jambox.listen.testclips import clip_set
+
+    spec = replace(clip_set(base_seed=2000)[30], bars=6)
+    assert (spec.program, spec.degradation) == (36, "hum50")
+    clip = render_clip(spec, SR)
+    heard = notes_of(cfg, clip.audio)
+    assert len(heard) <= len(clip.notes)
+    assert note_f([(t, p) for t, _, p in clip.notes], [(n.onset / SR, n.pitch) for n in heard]) >= 0.93
