@@ -141,7 +141,11 @@ class MeterTracker:
             return None
 
         def differs(b):
-            return self._match(onset, pitch, np.arange(b - L, b + bar - L), L) < NEW_RIFF_SIMILARITY
+            # a bar that matches the loop a beat early or late is the same riff on a grid that
+            # slipped a beat (a drifting player), not a new riff
+            a = np.arange(b - L, b + bar - L)
+            return all(self._match(onset, pitch, a, L + shift) < NEW_RIFF_SIMILARITY
+                       for shift in (0, -STEPS, STEPS) if a[-1] + L + shift < n)
 
         if not (differs(older) and differs(latest)):
             return None
