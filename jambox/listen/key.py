@@ -9,7 +9,8 @@ A new riff is a hypothesis, not a new key: the meter calls one when a grid slip 
 bars differ from the loop, and the note it then takes for the riff's first is often not its tonic.
 So the key heard so far holds, while the new riff's notes are gathered on their own; once there are
 enough of them, they either fit the held key (no change: the evidence was one riff all along) or
-contradict it, and then the new riff's notes and its first note decide from there on.
+contradict it (another key fits them clearly better, and they put weight outside the held key's
+scale), and then the new riff's notes and its first note decide from there on.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ DECAY = 0.995  # per note: old notes fade, so a new riff in a new key takes over
 MIN_WEIGHT = 4.0  # no key before this much evidence
 SECTION_KEEP = 0.2  # share of the old evidence kept when a new riff turns out to be in a new key
 FIRST_NOTE_BONUS = 0.3  # correlation units for the key whose tonic the riff began on
-SECTION_EVIDENCE = 20.0  # weight (about two bars of notes, a downbeat counting double) a new riff needs to be judged
+SECTION_EVIDENCE = 20.0  # weight a new riff needs to be judged (about two bars; a downbeat counts double)
 KEY_CHANGE_MARGIN = 0.1  # correlation by which the new riff's own best key must beat the held one
 OUT_OF_KEY_SHARE = 0.15  # ... and the share of its notes' weight outside the held key's scale
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
@@ -119,7 +120,7 @@ class KeyTracker:
         held = self.tonic if self.mode == "major" else 12 + self.tonic
         scale = [(self.tonic + d) % 12 for d in (MAJOR_SCALE if self.mode == "major" else MINOR_SCALE)]
         outside = 1.0 - riff.weights[scale].sum() / max(riff.weights.sum(), 1e-9)
-        if r[held] < r.max() - KEY_CHANGE_MARGIN and outside >= OUT_OF_KEY_SHARE:  # a new key: the new riff decides
+        if r[held] < r.max() - KEY_CHANGE_MARGIN and outside >= OUT_OF_KEY_SHARE:  # a new key
             riff.weights += SECTION_KEEP * self._heard.weights
             riff.total += SECTION_KEEP * self._heard.total
             self._heard = riff

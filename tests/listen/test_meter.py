@@ -38,7 +38,8 @@ OTHER_RIFF = [[(0.0, 31, 1.1), (0.25, 31, 0.7), (0.75, 43, 0.8), (1.75, 38, 0.9)
 
 
 def new_riffs_heard(second_riff, from_bar: int, slip_beats: int) -> list[int]:
-    """Play RIFF, then from ``from_bar`` ``second_riff`` placed ``slip_beats`` later; the beats a new riff was called at."""
+    """Play RIFF, then from ``from_bar`` on ``second_riff`` placed ``slip_beats`` later: the beats
+    at which a new riff was called."""
     m = MeterTracker()
     called = []
     for bar in range(16):
