@@ -13,6 +13,8 @@ import numpy as np
 
 A4_HZ = 440.0
 OCTAVE_ODD_RATIO = 0.45  # odd harmonics this weak against the even ones: an octave up
+OCTAVE_THIRD_RATIO = 0.4  # ... and the third partial this weak against the stronger of its neighbours
+MULTIPLE_NEAR = 0.3  # a dip at a half or a third of the chosen lag this close to it is the period
 WINDOW_SHARE = 1.0 / 3.0  # of a segment, the part YIN integrates over; the rest is the lag range
 
 
@@ -75,7 +77,7 @@ class SegmentPitch:
             i = int(np.argmin(seg))
         else:
             i = int(idx[0]) + 1
-        lag = i + self.min_lag
+        lag = self._divisor_dip(cm, i + self.min_lag)
         if 1 <= lag < top:  # parabolic interpolation
             a, b, c = cm[lag - 1], cm[lag], cm[lag + 1]
             den = a - 2 * b + c
@@ -87,6 +89,24 @@ class SegmentPitch:
         if 2.0 * f0 <= self.sample_rate / self.min_lag and self._octave_up(x, f0):
             f0 *= 2.0
         return hz_to_midi(f0), 1.0 - float(cm[lag])
+
+    def _divisor_dip(self, cm: np.ndarray, lag: int) -> int:
+        """The lag, or a third or a half of it where YIN dips nearly as deep.
+
+        A note whose fundamental is weak against its second and third partials (a slap, in noise)
+        can be a little more periodic at two or three periods than at one: the dip at the multiple
+        wins the near_best rule by a few hundredths. A multiple of the period is a dip at a whole
+        fraction of the lag; it only has to come within MULTIPLE_NEAR to be the period.
+        """
+        for k in (3, 2):
+            c = lag / k
+            a, b = int(c * 0.97), int(np.ceil(c * 1.03)) + 1
+            if a < max(1, self.min_lag):
+                continue
+            j = a + int(np.argmin(cm[a:b]))
+            if a < j < b - 1 and cm[j] <= cm[lag] + MULTIPLE_NEAR and cm[j] <= self.max_depth:
+                return j
+        return lag
 
     def _octave_up(self, x: np.ndarray, f0: float) -> bool:
         """True when the odd harmonics of ``f0`` are all but missing: the period YIN found is two of
@@ -103,7 +123,10 @@ class SegmentPitch:
                 continue
             amps.append(float(spec[max(0, k - 2):k + 3].max()))
         odd, even = amps[0] + amps[2] + amps[4], amps[1] + amps[3] + amps[5]
-        return even > 0 and odd < OCTAVE_ODD_RATIO * even
+        # a sub-octave in the attack adds to the fundamental only: a third partial as strong as its
+        # even neighbours belongs to the note, whose fundamental is then f0, however weak
+        third_missing = amps[2] < OCTAVE_THIRD_RATIO * max(amps[1], amps[3])
+        return even > 0 and odd < OCTAVE_ODD_RATIO * even and third_missing
 
 
 _HANN: dict[int, np.ndarray] = {}
