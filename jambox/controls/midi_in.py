@@ -407,10 +407,10 @@ class MidiControls:
         if self._watcher is not None:
             self._watcher.close()  # first: then nothing else touches the port or swaps the bank
             self._watcher = None
-        self._bank.close()
         if self._watch is not None:
-            self._watch.close()
+            self._watch.close()  # before the bank: closing the port detaches, which starts a fresh bank
             self._watch = None
+        self._bank.close()
         if self._midi_in is None:
             return
         try:

@@ -1,5 +1,6 @@
 import os
 import queue
+import threading
 import time
 
 import pytest
@@ -303,6 +304,8 @@ def test_a_controller_plugged_in_after_the_start_is_picked_up(jack, caplog):
     assert len(waiting) == 1  # said once, not once a poll
     assert [r.getMessage() for r in caplog.records if "' connected" in r.getMessage()] == [
         "MIDI controller 'fs-pedal' connected (pedalboard:fs-pedal)"]
+    # closing with the port open detaches it, which starts a fresh gesture bank: that one is closed too
+    assert not [t.name for t in threading.enumerate() if t.name == "jambox-midi-gestures" and t.is_alive()]
 
 
 def test_a_controller_unplugged_and_plugged_back_works_again(jack, caplog):

@@ -216,7 +216,7 @@ def test_a_failing_chain_stops_everything_and_raises(cfg):
     with pytest.raises(RuntimeError, match="the chain broke"):
         engine.run()
     assert "jambox-logic failed" in engine.stop_reason
-    assert not any(t.name.startswith("jambox-") and t.is_alive() for t in threading.enumerate())
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("jambox-") and t.is_alive()]
     engine.chain.close()
 
 
