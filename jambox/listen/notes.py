@@ -31,6 +31,7 @@ ONSET_WINDOW_S = 0.021  # aubio onset window (rounded to a power of two samples)
 RING_S = 1.5  # seconds of conditioned signal kept for pitch analysis
 SETTLE_S = 0.010  # the attack's first milliseconds are skipped: noise and pitch bend, not the note
 PITCH_AGREE = 2  # consecutive estimates that must agree (within half a semitone) before a Note
+PITCH_CENTRED = 0.3  # ... the last of them this close to a semitone, or one more must agree (see _try_pitch)
 MIN_PERIODICITY = 0.6  # YIN 1 - d'(T) below this is not a pitch (attacks read 0.6..0.7 at E1)
 MAX_PITCH_WAIT_S = 0.35  # an onset still without pitch after this long was not a note (a click, a thump)
 RELEASE_DB = 30.0  # a note has ended once its level falls this far below its peak
@@ -284,7 +285,10 @@ class NoteTracker:
         else:
             note.agree = 1
         note.last_estimate = r[0]
-        if note.agree >= PITCH_AGREE:
+        # an attack's estimate half way between two semitones (27.45 for an E1 whose YIN window is
+        # still half a period) rounds either way: one more agreeing estimate, 5 ms on, usually sits
+        # on the note, where rounding now costs a revision past the attack (about 140 ms)
+        if note.agree >= PITCH_AGREE + (abs(r[0] - round(r[0])) > PITCH_CENTRED):
             note.pitch = int(round(r[0]))
             note.estimate = r[0]
             note.emitted_at = self.now

@@ -134,3 +134,32 @@ def test_a_fast_decaying_slap_in_hum_is_not_split_into_new_notes(cfg):
     heard = notes_of(cfg, clip.audio)
     assert len(heard) <= len(clip.notes)
     assert note_f([(t, p) for t, _, p in clip.notes], [(n.onset / SR, n.pitch) for n in heard]) >= 0.93
+
+
+def first_pitches(cfg, x):
+    """Each note's pitch as first reported (before any revision past its attack), by onset."""
+    tracker = NoteTracker(SR, cfg.hop_size, cfg)
+    hop = tracker.hop_size
+    first = {}
+    for i in range(0, len(x) - hop + 1, hop):
+        for e in tracker.process(x[i:i + hop]):
+            if isinstance(e, Note):
+                first.setdefault(e.onset, e)
+    return first
+
+
+def test_an_e1_attack_read_between_two_semitones_waits_for_one_more_estimate(cfg):
+    """A fretless E1 in hum reads 27.13 then 27.45 in its attack: rounding the second gave D#1, put
+    right only 140 ms in; the estimate 5 ms later is on E1. Each E1 is reported as E1 the first time."""
+    from dataclasses import replace
+
+    from jambox.listen.testclips import clip_set
+
+    spec = replace(clip_set(base_seed=0)[24], bars=6)
+    assert (spec.program, spec.degradation) == (35, "hum60")
+    clip = render_clip(spec, SR)
+    first = first_pitches(cfg, clip.audio)
+    e1 = [t for t, _, p in clip.notes if p == 28]
+    heard = [min(first.values(), key=lambda n: abs(n.onset / SR - t)) for t in e1]
+    assert all(abs(n.onset / SR - t) < 0.05 for n, t in zip(heard, e1))
+    assert sum(n.pitch == 28 for n in heard) >= len(e1) - 1  # one, a legato E1, reads 28.58, 28.9: F1
