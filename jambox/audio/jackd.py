@@ -206,19 +206,27 @@ class JackServer:
         except (ImportError, OSError):
             time.sleep(1.0)  # without the JACK-Client package, give the server a moment
             return True
+        with self.as_default():
+            try:
+                client = jack.Client("jambox-probe", no_start_server=True, servername=self.name)
+            except jack.JackError:
+                return False
+        client.close()
+        return True
+
+    @contextmanager
+    def as_default(self):
+        """In this process, while it lasts: this server is the one a new JACK client (PortAudio's,
+        rtmidi's, JACK-Client's) finds (``JACK_DEFAULT_SERVER``); the old value comes back after."""
         old = os.environ.get("JACK_DEFAULT_SERVER")
         os.environ["JACK_DEFAULT_SERVER"] = self.name
         try:
-            client = jack.Client("jambox-probe", no_start_server=True, servername=self.name)
-        except jack.JackError:
-            return False
+            yield self
         finally:
             if old is None:
                 os.environ.pop("JACK_DEFAULT_SERVER", None)
             else:
                 os.environ["JACK_DEFAULT_SERVER"] = old
-        client.close()
-        return True
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -240,18 +248,15 @@ class JackServer:
         under it at shutdown)."""
         import sounddevice as sd
 
-        old = os.environ.get("JACK_DEFAULT_SERVER")
-        os.environ["JACK_DEFAULT_SERVER"] = self.name
-        sd._terminate()
-        sd._initialize()
         try:
-            yield sd
+            with self.as_default():
+                sd._terminate()
+                sd._initialize()
+                try:
+                    yield sd
+                finally:
+                    sd._terminate()
         finally:
-            sd._terminate()
-            if old is None:
-                os.environ.pop("JACK_DEFAULT_SERVER", None)
-            else:
-                os.environ["JACK_DEFAULT_SERVER"] = old
             self.stop()
             sd._initialize()
 

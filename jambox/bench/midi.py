@@ -16,7 +16,6 @@ at ``controls.midi_poll_s``'s default and at 0.1 s.
 
 from __future__ import annotations
 
-import os
 import queue
 import shutil
 import statistics
@@ -32,16 +31,8 @@ SR = 48000
 def _jack():
     from jambox.audio.jackd import JackServer
 
-    old = os.environ.get("JACK_DEFAULT_SERVER")
-    with JackServer(SR, 256, sync=False, realtime=False) as server:
-        os.environ["JACK_DEFAULT_SERVER"] = server.name
-        try:
-            yield server
-        finally:
-            if old is None:
-                os.environ.pop("JACK_DEFAULT_SERVER", None)
-            else:
-                os.environ["JACK_DEFAULT_SERVER"] = old
+    with JackServer(SR, 256, sync=False, realtime=False) as server, server.as_default():
+        yield server
 
 
 def _controller():

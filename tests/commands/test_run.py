@@ -215,15 +215,8 @@ class MidiListener:
     def __init__(self, server):
         import rtmidi
 
-        old = os.environ.get("JACK_DEFAULT_SERVER")
-        os.environ["JACK_DEFAULT_SERVER"] = server.name  # rtmidi's JACK client finds its server here
-        try:
+        with server.as_default():  # rtmidi's JACK client finds its server there
             self.port = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, "midi-listener")
-        finally:
-            if old is None:
-                os.environ.pop("JACK_DEFAULT_SERVER", None)
-            else:
-                os.environ["JACK_DEFAULT_SERVER"] = old
         self.got = []
         self.frames = lambda: 0
         self.port.ignore_types(sysex=True, timing=False, active_sense=True)

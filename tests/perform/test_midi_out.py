@@ -1,6 +1,5 @@
 """MIDI out: notes and clock at their stream times, through a recording port and through JACK MIDI for real."""
 
-import os
 import threading
 import time
 
@@ -126,16 +125,8 @@ def test_port_names_are_found_by_substring_or_index():
 
 @pytest.fixture(scope="module")
 def jack_server(tmp_path_factory):
-    with JackServer(SR, 128, log_path=tmp_path_factory.mktemp("jack") / "jackd.log") as server:
-        old = os.environ.get("JACK_DEFAULT_SERVER")
-        os.environ["JACK_DEFAULT_SERVER"] = server.name
-        try:
-            yield server
-        finally:
-            if old is None:
-                os.environ.pop("JACK_DEFAULT_SERVER", None)
-            else:
-                os.environ["JACK_DEFAULT_SERVER"] = old
+    with JackServer(SR, 128, log_path=tmp_path_factory.mktemp("jack") / "jackd.log") as server, server.as_default():
+        yield server
 
 
 def test_real_jack_midi_port_receives_the_notes(jack_server):
