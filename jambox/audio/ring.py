@@ -28,6 +28,11 @@ import numpy as np
 from jambox.errors import ValueRangeError
 
 
+
+def _counter(index: int, doc: str) -> property:
+    """One of the ring's int64 counters as an int attribute (each has a single writer)."""
+    return property(lambda self: int(self._c[index]), lambda self, v: self._c.__setitem__(index, v), doc=doc)
+
 class FrameRing:
     """``capacity`` frames of ``channels`` float32 samples.
 
@@ -53,18 +58,12 @@ class FrameRing:
                                   f"{self.COUNTERS} counters, not {self._buf.shape} and {self._c.shape}")
 
     # The counters, each an int64 slot with one writer.
-    written = property(lambda self: int(self._c[0]), lambda self, v: self._c.__setitem__(0, v),
-                       doc="producer's counter")
-    read = property(lambda self: int(self._c[1]), lambda self, v: self._c.__setitem__(1, v),
-                    doc="consumer's counter")
-    dropped = property(lambda self: int(self._c[2]), lambda self, v: self._c.__setitem__(2, v),
-                       doc="producer side: frames that did not fit")
-    stale = property(lambda self: int(self._c[3]), lambda self, v: self._c.__setitem__(3, v),
-                     doc="producer side: frames for positions the consumer had already passed")
-    underruns = property(lambda self: int(self._c[4]), lambda self, v: self._c.__setitem__(4, v),
-                         doc="consumer side: reads that found fewer frames than asked (counted by read_into)")
-    short_frames = property(lambda self: int(self._c[5]), lambda self, v: self._c.__setitem__(5, v),
-                            doc="consumer side: frames missing in those reads")
+    written = _counter(0, "producer's counter")
+    read = _counter(1, "consumer's counter")
+    dropped = _counter(2, "producer side: frames that did not fit")
+    stale = _counter(3, "producer side: frames for positions the consumer had already passed")
+    underruns = _counter(4, "consumer side: reads that found fewer frames than asked (counted by read_into)")
+    short_frames = _counter(5, "consumer side: frames missing in those reads")
 
     # -- either side ---------------------------------------------------------------------------
     def available(self) -> int:
