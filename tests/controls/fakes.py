@@ -51,6 +51,16 @@ class FakeMcp3008(MockSPIDevice):
             self._phase = "result"
 
 
+def wait_until(condition, timeout=3.0) -> bool:
+    """Poll ``condition`` every 10 ms until it holds (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def config_with(**sections):
     """The default config with overrides, e.g. config_with(controls={"knobs": "none"})."""
     cfg = load_config(search=[])

@@ -10,7 +10,7 @@ from jambox.controls.midi_in import (MidiBinding, MidiControls, MidiMap, MidiMap
                                      map_path, open_midi_in, open_port, save_map, target_name,
                                      wait_for_binding_message)
 from jambox.errors import ConfigError, MidiError, UnknownActionError
-from tests.controls.fakes import config_with
+from tests.controls.fakes import config_with, wait_until
 
 K = ActionKind
 CC, NOTE_ON, NOTE_OFF = 0xB0, 0x90, 0x80
@@ -266,15 +266,6 @@ def play(controller, *messages):
     for m in messages:
         controller.send_message(m)
         time.sleep(0.01)
-
-
-def wait_until(condition, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def hot_plug_controls(got, **controls):

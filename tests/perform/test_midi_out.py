@@ -10,6 +10,7 @@ from jambox.audio.jackd import JackServer
 from jambox.errors import MidiError
 from jambox.events import DRUM_CHANNEL, PlayedNote
 from jambox.perform.midi_out import CLOCK, START, STOP, MidiOut, StreamClock, find_output_port
+from tests.controls.fakes import wait_until
 
 SR = 48000
 
@@ -197,15 +198,6 @@ def test_midi_waits_for_its_audio_when_the_device_runs_slow():
 # -- hot-plug: the synth is switched on late, off and on again (JACK MIDI ports, polled every 0.1 s) ---
 
 POLL_S = 0.1
-
-
-def wait_until(condition, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 class Synth:
